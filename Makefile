@@ -1,0 +1,129 @@
+# artifact-generator build.
+#
+# `make`            builds bin/artifact-generator (hardened release build)
+# `make test`       unit suites (plain and ASan+UBSan), then integration suites
+# `make demo`       the README's end-to-end demo
+# `make fuzz`       every fuzz target for a bounded time
+# `make bench-*`    benchmarks that print their figures
+#
+# Sources are found by globbing: a new src/**/*.c joins the library, a new
+# test/unit/test_*.c becomes a suite, a new test/fuzz/fuzz_*.c a fuzz target.
+# Every target that needs the Debian dependencies depends on a bootstrap stamp.
+
+SHELL     := /bin/bash
+CC        := gcc
+BUILD     := build
+BIN       := bin
+LLHTTP_SRC_DIR ?= /usr/share/llhttp
+LLHTTP_INC_DIR ?= /usr/share/include/llhttp
+
+PKGS      := libuv yaml-0.1 zlib jansson
+LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmbedx509 -lmbedcrypto -lm
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -g -Isrc -I$(LLHTTP_INC_DIR) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+
+# Per-variant flags: release is what ships, asan is what `make test` also runs.
+CFLAGS_release  := $(BASEFLAGS) $(WARN) -O2 $(HARDEN)
+LDFLAGS_release := $(HARDEN_LD)
+CFLAGS_asan     := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer \
+                   -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_asan    := -fsanitize=address,undefined
+
+LIB_SRC    := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+LLHTTP_SRC := $(addprefix $(LLHTTP_SRC_DIR)/,api.c http.c llhttp.c)
+TEST_SRC   := $(sort $(wildcard test/unit/test_*.c))
+TEST_SUPPORT_SRC := $(sort $(filter-out $(TEST_SRC),$(wildcard test/unit/*.c)))
+TEST_NAMES := $(patsubst test/unit/%.c,%,$(TEST_SRC))
+BENCH_SRC  := $(sort $(wildcard test/bench/*.c))
+FUZZ_SRC   := $(sort $(wildcard test/fuzz/fuzz_*.c))
+
+DEPS_STAMP := $(BUILD)/.bootstrap-test
+
+.PHONY: all test unit-test integration-test demo fuzz clean deps tools \
+        bench-archive
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BIN)/artifact-generator
+
+deps: $(DEPS_STAMP)
+
+$(BUILD)/.bootstrap-%: scripts/bootstrap.sh
+	@mkdir -p $(BUILD)
+	@scripts/bootstrap.sh $*
+	@touch $@
+
+# variant_rules(variant): objects, the static library, unit test binaries.
+define variant_rules
+$(BUILD)/$(1)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/llhttp/%.o: $(LLHTTP_SRC_DIR)/%.c | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(filter-out -Werror -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes,$$(CFLAGS_$(1))) -w -c $$< -o $$@
+
+$(BUILD)/$(1)/libag.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRC)) \
+                       $(patsubst $(LLHTTP_SRC_DIR)/%.c,$(BUILD)/$(1)/llhttp/%.o,$(LLHTTP_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(BUILD)/$(1)/test/%: $(BUILD)/$(1)/obj/test/unit/%.o \
+                      $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TEST_SUPPORT_SRC)) $(BUILD)/$(1)/libag.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
+
+-include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
+endef
+$(eval $(call variant_rules,release))
+$(eval $(call variant_rules,asan))
+
+$(BIN)/artifact-generator: $(BUILD)/release/obj/src/main.o $(BUILD)/release/libag.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS)
+
+UNIT_release := $(addprefix $(BUILD)/release/test/,$(TEST_NAMES))
+UNIT_asan    := $(addprefix $(BUILD)/asan/test/,$(TEST_NAMES))
+
+# Go-built test programs (archive readers, control plane): see test/tools.
+tools: $(BUILD)/tools/tarcheck
+$(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
+	@mkdir -p $(@D)
+	cd test/tools/tarcheck && go build -o $(CURDIR)/$@ .
+
+unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools
+	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan)
+
+test: unit-test
+
+# Benchmarks: each prints its figures against a reference run in the same
+# invocation (see scripts/bench-*.sh).
+$(BUILD)/release/bench/%: $(BUILD)/release/obj/test/bench/%.o $(BUILD)/release/libag.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS)
+
+bench-archive: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_archive
+	@scripts/bench-archive.sh $(BUILD)/release/bench/bench_archive
+
+# Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -I$(LLHTTP_INC_DIR) \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+                -fsanitize=fuzzer,address,undefined
+FUZZ_NAMES   := $(patsubst test/fuzz/%.c,%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: test/fuzz/%.c $(LIB_SRC) | $(BUILD)/.bootstrap-fuzz
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LLHTTP_SRC) $(LIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
+
+demo: $(BIN)/artifact-generator
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(BIN)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the benchmarks need.
+# Called by every make target that needs them (through a stamp file), so a
+# fresh machine needs nothing but the README's commands. As root it runs
+# apt-get (after one `apt-get update`); otherwise it prints the exact command.
+#
+# usage: scripts/bootstrap.sh [build|test|fuzz|bench|all]
+set -euo pipefail
+
+profile=${1:-test}
+
+build_pkgs=(gcc make pkg-config libuv1-dev libyaml-dev zlib1g-dev libtar-dev
+	libmbedtls-dev libjansson-dev node-llhttp)
+test_pkgs=(libcmocka-dev coreutils b3sum tar gzip python3 openssl)
+fuzz_pkgs=(clang libclang-rt-14-dev)
+bench_pkgs=(time)
+
+case "$profile" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+fuzz) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*) echo "bootstrap: unknown profile '$profile' (build|test|fuzz|bench|all)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bootstrap: missing Debian packages: ${missing[*]}" >&2
+	echo "bootstrap: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/apt/periodic/artifact-generator-update-stamp
+if [ ! -e "$stamp" ]; then
+	apt-get update -qq
+	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+	# The package lists may be stale on a reused machine: refresh once, retry.
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

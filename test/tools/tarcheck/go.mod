@@ -1,0 +1,3 @@
+module artifact-generator/test/tools/tarcheck
+
+go 1.22
