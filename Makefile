@@ -14,8 +14,7 @@ SHELL     := /bin/bash
 CC        := gcc
 BUILD     := build
 BIN       := bin
-LLHTTP_SRC_DIR ?= /usr/share/llhttp
-LLHTTP_INC_DIR ?= /usr/share/include/llhttp
+include vendor/llhttp.mk
 
 PKGS      := libuv yaml-0.1 zlib jansson
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmbedx509 -lmbedcrypto -lm
@@ -34,7 +33,6 @@ CFLAGS_asan     := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer \
 LDFLAGS_asan    := -fsanitize=address,undefined
 
 LIB_SRC    := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
-LLHTTP_SRC := $(addprefix $(LLHTTP_SRC_DIR)/,api.c http.c llhttp.c)
 TEST_SRC   := $(sort $(wildcard test/unit/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(filter-out $(TEST_SRC),$(wildcard test/unit/*.c)))
 TEST_NAMES := $(patsubst test/unit/%.c,%,$(TEST_SRC))
