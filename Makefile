@@ -96,7 +96,12 @@ $(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
 unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools
 	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan)
 
-test: unit-test
+# Integration suites: each test/integration/*.sh prints its own summary line.
+INTEGRATION := $(sort $(wildcard test/integration/*.sh))
+INTEGRATION_DEPS :=
+
+test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools $(INTEGRATION_DEPS)
+	@scripts/test.sh $(UNIT_release) $(UNIT_asan) -- $(INTEGRATION)
 
 # Benchmarks: each prints its figures against a reference run in the same
 # invocation (see scripts/bench-*.sh).

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make test` driver: runs the unit suites (plain and sanitized), then every
+# integration suite (test/integration/*.sh), and ends with one summary line
+# "tests: N passed, N failed" over all of them. Each runner prints its own
+# "<name>: N passed, N failed" line, which is what is summed here. Exit 1 on
+# any failure, including a runner that dies without its summary line.
+#
+# usage: scripts/test.sh UNIT_BIN... [-- INTEGRATION_SCRIPT...]
+set -uo pipefail
+
+unit=()
+integ=()
+while [ $# -gt 0 ]; do
+	if [ "$1" = "--" ]; then shift; integ=("$@"); break; fi
+	unit+=("$1"); shift
+done
+
+passed=0
+failed=0
+status=0
+tally() {	# tally NAME CMD...: runs CMD, adds its summary line to the totals
+	local name=$1 out line p f rc
+	shift
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "$name: runner exited $rc without a summary line"
+		failed=$((failed + 1)); status=1; return
+	fi
+	p=$(sed -E 's/^[a-z-]+: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+	[ "$rc" -eq 0 ] || status=1
+}
+
+tally unit scripts/run-unit-tests.sh "${unit[@]}"
+for t in "${integ[@]}"; do
+	tally "$(basename "$t" .sh)" bash "$t"
+done
+echo
+echo "tests: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
