@@ -144,6 +144,17 @@ plant_symlink(const char *target, const char *dir, const char *rel)
 	free(p);
 }
 
+static void
+run_ok(const char *fmt, const char *a, const char *b)
+{
+	char *out;
+	int status;
+
+	out = tu_run(&status, fmt, a, b);
+	assert_int_equal(status, 0);
+	free(out);
+}
+
 static char *
 sha256_of(const char *path)
 {
@@ -421,6 +432,37 @@ test_move_into_from_another_directory(void **state)
 	free(src);
 }
 
+/* Across file systems (rename gives EXDEV): copied, then the source goes.
+ * Skipped when /dev/shm is absent or on the store's file system. */
+static void
+test_move_into_across_file_systems(void **state)
+{
+	struct fx *f = *state;
+	char src[] = "/dev/shm/ag-storage-test-XXXXXX";
+	struct stat a, b;
+	char *dst, *got;
+	int fd;
+
+	if (stat("/dev/shm", &a) != 0 || stat(f->root, &b) != 0 ||
+	    a.st_dev == b.st_dev || (fd = mkstemp(src)) < 0) {
+		skip();
+		return;
+	}
+	if (write(fd, "across", 6) != 6)
+		fail_msg("write %s", src);
+	close(fd);
+	assert_int_equal(storage_move_into(&f->s, &REF, "1.tar.gz", src,
+	    &f->e), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	dst = in_store(f, ART "/1.tar.gz");
+	got = tu_read(dst, NULL);
+	assert_string_equal(got, "across");
+	assert_int_equal(path_mode(f->root, ART "/1.tar.gz"), 0600);
+	assert_int_equal(count_matching(f->root, ART, STORAGE_TEMP_MARKER), 0);
+	free(got);
+	free(dst);
+}
+
 /* ---- locks ---- */
 
 static void
@@ -608,6 +650,46 @@ test_planted_namespace_symlink_not_followed(void **state)
 	assert_int_equal(count_matching(f->outside, "app", ""), 2);
 	free(victim);
 	free(good);
+	free(src);
+}
+
+/* The same at the kind and name levels. */
+static void
+test_planted_kind_and_name_symlinks_not_followed(void **state)
+{
+	static const char *links[] = { "externalartifact",
+	    "externalartifact/ns/app" };
+	struct fx *f = *state;
+	struct storage_gc_opts gc = { NULL, 0, 0, 0 };
+	char *src = tu_path(f->tmp, "src");
+	int deleted = -1;
+	size_t i;
+
+	tu_write_str(f->tmp, "src", "data");
+	tu_write_str(f->outside, "1.tar.gz", "victim");
+	set_mtime(f->outside, "1.tar.gz", 1000);
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			run_ok("rm '%s/externalartifact' && mkdir -p "
+			    "'%s/externalartifact/ns'", f->root, f->root);
+		plant_symlink(f->outside, f->root, links[i]);
+		assert_int_equal(storage_copy_into(&f->s, &REF, "2.tar.gz",
+		    src, &f->e), -1);
+		assert_non_null(strstr(f->e.msg, links[i]));
+		assert_non_null(strstr(f->e.msg, "symbolic link"));
+		assert_false(storage_exists(&f->s, &REF, "1.tar.gz"));
+		assert_int_equal(storage_gc(&f->s, &REF, &gc, &deleted, &f->e),
+		    -1);
+		assert_int_equal(deleted, 0);
+		assert_int_equal(storage_remove(&f->s, &REF, "1.tar.gz",
+		    &f->e), -1);
+		assert_true(path_exists(f->outside, "1.tar.gz"));
+		assert_false(path_exists(f->outside, "2.tar.gz"));
+	}
+	/* remove_all drops the planted link itself, not what it points to. */
+	assert_int_equal(storage_remove_all(&f->s, &REF, &f->e), 0);
+	assert_false(path_exists(f->root, ART));
+	assert_true(path_exists(f->outside, "1.tar.gz"));
 	free(src);
 }
 
@@ -854,12 +936,14 @@ main(void)
 		T(test_copy_into_failures_leave_no_temp),
 		T(test_move_into_renames_temp_in_place),
 		T(test_move_into_from_another_directory),
+		T(test_move_into_across_file_systems),
 		T(test_lock_contention),
 		T(test_exists_only_for_regular_files),
 		T(test_verify_digests),
 		T(test_verify_refuses_symlinked_file),
 		T(test_remove_file_and_all),
 		T(test_planted_namespace_symlink_not_followed),
+		T(test_planted_kind_and_name_symlinks_not_followed),
 		T(test_gc_ttl_keeps_current),
 		T(test_gc_records_by_mtime),
 		T(test_gc_ttl_then_records),
