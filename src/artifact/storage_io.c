@@ -169,25 +169,6 @@ storage_copy_at(int dirfd, const char *file, const char *src_path,
 	return rc;
 }
 
-int
-storage_copy_into(struct storage *s, const struct storage_ref *ref,
-    const char *file, const char *src_path, struct err *e)
-{
-	char shown[1024];
-	int dirfd, rc;
-
-	if (storage_file_check(file, e) != 0)
-		return -1;
-	storage_ref_format(ref, file, shown, sizeof(shown));
-	if (storage_dir_open(s, ref, true, &dirfd, NULL, e) != 0)
-		return err_prefix(e, "store artifact %s", shown);
-	rc = storage_copy_at(dirfd, file, src_path, e);
-	close(dirfd);
-	if (rc != 0)
-		return err_prefix(e, "store artifact %s", shown);
-	return 0;
-}
-
 /* Syncs the source before the rename so the published name never points
  * at data still in the page cache only. */
 static int
@@ -216,9 +197,14 @@ storage_move_at(int dirfd, const char *file, const char *src_path,
 	return 0;
 }
 
-int
-storage_move_into(struct storage *s, const struct storage_ref *ref,
-    const char *file, const char *src_path, struct err *e)
+typedef int (*storage_put_fn)(int dirfd, const char *file,
+    const char *src_path, struct err *e);
+
+/* Opens (creating) the artifact directory and runs put inside it. */
+static int
+storage_put(struct storage *s, const struct storage_ref *ref,
+    const char *file, const char *src_path, storage_put_fn put,
+    struct err *e)
 {
 	char shown[1024];
 	int dirfd, rc;
@@ -228,11 +214,25 @@ storage_move_into(struct storage *s, const struct storage_ref *ref,
 	storage_ref_format(ref, file, shown, sizeof(shown));
 	if (storage_dir_open(s, ref, true, &dirfd, NULL, e) != 0)
 		return err_prefix(e, "store artifact %s", shown);
-	rc = storage_move_at(dirfd, file, src_path, e);
+	rc = put(dirfd, file, src_path, e);
 	close(dirfd);
 	if (rc != 0)
 		return err_prefix(e, "store artifact %s", shown);
 	return 0;
+}
+
+int
+storage_copy_into(struct storage *s, const struct storage_ref *ref,
+    const char *file, const char *src_path, struct err *e)
+{
+	return storage_put(s, ref, file, src_path, storage_copy_at, e);
+}
+
+int
+storage_move_into(struct storage *s, const struct storage_ref *ref,
+    const char *file, const char *src_path, struct err *e)
+{
+	return storage_put(s, ref, file, src_path, storage_move_at, e);
 }
 
 /*

@@ -774,6 +774,7 @@ test_gc_ttl_then_records(void **state)
 	assert_false(art_has(f, "f2.tar.gz"));
 	assert_false(art_has(f, "f1.tar.gz"));
 	assert_false(art_has(f, "old1.tar.gz"));
+	assert_false(art_has(f, "old2.tar.gz"));
 
 	/* records <= 0: only the current one stays. */
 	o.records = 0;
