@@ -250,6 +250,8 @@ storage_fd_verify(int fd, const char *expected, struct err *e)
 	enum digest_algo algo;
 	ssize_t n;
 
+	if (expected == NULL || expected[0] == '\0')
+		return err_set(e, "no digest to verify against");
 	if (digest_parse(expected, &algo, raw, e) != 0)
 		return -1;
 	digest_format(algo, raw, want);

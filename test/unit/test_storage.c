@@ -551,6 +551,9 @@ test_verify_digests(void **state)
 	assert_non_null(strstr(f->e.msg, "No such file"));
 	assert_int_equal(storage_verify(&f->s, &REF, "1.tar.gz", "md5:00",
 	    &f->e), -1);
+	assert_int_equal(storage_verify(&f->s, &REF, "1.tar.gz", "", &f->e),
+	    -1);
+	assert_non_null(strstr(f->e.msg, "no digest"));
 	free(out);
 	free(b3);
 	free(upper);
