@@ -16,15 +16,10 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "log.h"
 
 static const char *const config_digest_algos[] = {
 	"sha1", "sha256", "sha512", "blake3", NULL,
-};
-static const char *const config_log_levels[] = {
-	"trace", "debug", "info", "error", NULL,
-};
-static const char *const config_log_encodings[] = {
-	"json", "console", NULL,
 };
 
 #define FIELD(f) offsetof(struct config, f)
@@ -54,10 +49,10 @@ static const struct config_flag config_flags[] = {
 	  config_digest_algos,
 	  "The hashing algorithm used to calculate the digest of artifacts.",
 	  FIELD(artifact_digest_algo) },
-	{ "log-level", 0, NULL, CONFIG_ENUM, "info", config_log_levels,
+	{ "log-level", 0, NULL, CONFIG_ENUM, "info", log_level_values,
 	  "Log verbosity level.",
 	  FIELD(log_level) },
-	{ "log-encoding", 0, NULL, CONFIG_ENUM, "json", config_log_encodings,
+	{ "log-encoding", 0, NULL, CONFIG_ENUM, "json", log_encoding_values,
 	  "Log encoding format.",
 	  FIELD(log_encoding) },
 };
