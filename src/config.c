@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -407,13 +408,78 @@ flag_by_short(const struct parser *p, char c)
 	return NULL;
 }
 
+/* Levenshtein distance between a (alen bytes) and b, for names of up to
+ * NAME_MAX_CMP bytes; larger than any threshold otherwise. */
+#define NAME_MAX_CMP 64
+static size_t
+name_distance(const char *a, size_t alen, const char *b)
+{
+	size_t prev[NAME_MAX_CMP + 1], cur[NAME_MAX_CMP + 1];
+	size_t blen = strlen(b), i, j, best;
+
+	if (alen > NAME_MAX_CMP || blen > NAME_MAX_CMP)
+		return SIZE_MAX;
+	for (j = 0; j <= blen; j++)
+		prev[j] = j;
+	for (i = 1; i <= alen; i++) {
+		cur[0] = i;
+		for (j = 1; j <= blen; j++) {
+			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			cur[j] = best;
+		}
+		memcpy(prev, cur, (blen + 1) * sizeof(prev[0]));
+	}
+	return prev[blen];
+}
+
+/* The flag a mistyped name most likely meant (at most 3 edits, and fewer
+ * than half the name), or NULL. */
+static const struct config_flag *
+flag_nearest(const struct parser *p, const char *name, size_t len)
+{
+	const struct config_flag *best = NULL;
+	size_t i, d, best_d = 4;
+
+	for (i = 0; i < p->nflags; i++) {
+		d = name_distance(name, len, p->flags[i].name);
+		if (d < best_d && d * 2 < len) {
+			best = &p->flags[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int
+unknown_long(struct parser *p, const char *name, size_t len)
+{
+	const struct config_flag *near = flag_nearest(p, name, len);
+	char q[QUOTE_MAX + 16], *n;
+
+	n = strndup(name, len);
+	if (n == NULL)
+		return err_set(p->e, "out of memory");
+	if (near != NULL)
+		err_set(p->e, "--%s: unknown flag (did you mean --%s?)",
+		    escape(n, false, q), near->name);
+	else
+		err_set(p->e, "--%s: unknown flag (see --help)",
+		    escape(n, false, q));
+	free(n);
+	return -1;
+}
+
 /* argv[*i] is "--name[=value]"; a non-bool without '=' takes the next one. */
 static int
 parse_long(struct parser *p, int argc, char *const argv[], int *i)
 {
 	const char *name = argv[*i] + 2, *eq, *v;
 	const struct config_flag *f;
-	char q[QUOTE_MAX + 16], label[128];
+	char label[128];
 	size_t len;
 
 	eq = strchr(name, '=');
@@ -421,14 +487,8 @@ parse_long(struct parser *p, int argc, char *const argv[], int *i)
 	if (len == 4 && memcmp(name, "help", 4) == 0)
 		return CONFIG_HELP;
 	f = flag_by_name(p, name, len);
-	if (f == NULL) {
-		char *n = strndup(name, len);
-
-		err_set(p->e, "--%s: unknown flag (see --help)",
-		    n != NULL ? escape(n, false, q) : "?");
-		free(n);
-		return -1;
-	}
+	if (f == NULL)
+		return unknown_long(p, name, len);
 	snprintf(label, sizeof(label), "--%s", f->name);
 	if (eq != NULL)
 		v = eq + 1;

@@ -357,6 +357,13 @@ test_table_error_messages(void **state)
 		{ ARGV("--mode=medium"), "--mode: \"medium\" is not one of fast, "
 		  "slow" },
 		{ ARGV("--nope"), "--nope: unknown flag (see --help)" },
+		{ ARGV("--verbos"), "--verbos: unknown flag (did you mean "
+		  "--verbose?)" },
+		{ ARGV("--cuont=1"), "--cuont: unknown flag (did you mean "
+		  "--count?)" },
+		{ ARGV("--sources", "a=b"), "--sources: unknown flag (did you "
+		  "mean --source?)" },
+		{ ARGV("--x"), "--x: unknown flag (see --help)" },
 		{ ARGV("--nope=1"), "--nope: unknown flag (see --help)" },
 		{ ARGV("-x"), "-x: unknown flag (see --help)" },
 		{ ARGV("-vq"), "-q: unknown flag (see --help)" },
@@ -769,6 +776,13 @@ test_binary_help_and_usage_errors(void **state)
 	assert_int_equal(status, 2);
 	assert_string_equal(out, "artifact-generator: --no-such-flag: "
 	    "unknown flag (see --help)");
+	free(out);
+
+	/* A name from another revision of Flux's flags gets a hint. */
+	out = tu_run(&status, BIN " --storage-address=:9000 2>&1 >/dev/null");
+	assert_int_equal(status, 2);
+	assert_string_equal(out, "artifact-generator: --storage-address: "
+	    "unknown flag (did you mean --storage-addr?)");
 	free(out);
 }
 
