@@ -80,8 +80,8 @@ flag_field(const struct config_flag *f, void *dst)
 
 /*
  * v for a message, escaped (quotes, backslashes, control bytes) and cut at
- * QUOTE_MAX bytes so that an error stays one readable line; in double
- * quotes when quoted is true.
+ * about QUOTE_MAX bytes (never inside a UTF-8 sequence) so that an error
+ * stays one readable line; in double quotes when quoted is true.
  */
 static const char *
 escape(const char *v, bool quoted, char out[QUOTE_MAX + 16])
@@ -90,8 +90,12 @@ escape(const char *v, bool quoted, char out[QUOTE_MAX + 16])
 
 	if (quoted)
 		out[w++] = '"';
-	for (; *v != '\0' && w < QUOTE_MAX; v++) {
+	for (; *v != '\0' && w < QUOTE_MAX + 3; v++) {
 		unsigned char c = (unsigned char)*v;
+
+		/* Past the limit, only finish a multi-byte character. */
+		if (w >= QUOTE_MAX && (c & 0xc0) != 0x80)
+			break;
 
 		if (c == '"' || c == '\\') {
 			out[w++] = '\\';

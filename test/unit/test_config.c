@@ -411,6 +411,28 @@ test_table_long_value_is_cut_in_message(void **state)
 	tfree(&t);
 }
 
+static void
+test_table_message_cut_keeps_utf8_whole(void **state)
+{
+	char arg[400], *const *argv;
+	struct tparse t;
+	size_t i, w = 0;
+	const char *q;
+
+	(void)state;
+	w = (size_t)snprintf(arg, sizeof(arg), "--count=");
+	for (i = 0; i < 60; i++)	/* 120 bytes of 2-byte characters */
+		w += (size_t)snprintf(arg + w, sizeof(arg) - w, "\xc3\xa9");
+	argv = (char *const[]){ "prog", arg, NULL };
+	tparse(&t, argv, NULL);
+	assert_int_equal(t.rc, -1);
+	q = strstr(t.e.msg, "...\"");
+	assert_non_null(q);
+	/* The byte before the cut ends a character: \xa9, never \xc3. */
+	assert_int_equal((unsigned char)q[-1], 0xa9);
+	tfree(&t);
+}
+
 static char *
 help_text(void (*print)(FILE *))
 {
@@ -834,6 +856,7 @@ main(void)
 		cmocka_unit_test(test_table_help),
 		cmocka_unit_test(test_table_error_messages),
 		cmocka_unit_test(test_table_long_value_is_cut_in_message),
+		cmocka_unit_test(test_table_message_cut_keeps_utf8_whole),
 		cmocka_unit_test(test_table_help_text),
 		cmocka_unit_test(test_table_json_has_every_flag_in_order),
 		cmocka_unit_test(test_controller_defaults_are_fluxs),
