@@ -1,0 +1,18 @@
+/*
+ * config_int: helpers shared by config.c and config_table.c only.
+ */
+#ifndef AG_CONFIG_INT_H
+#define AG_CONFIG_INT_H
+
+/* Longest part of a user's value quoted in a message, and the buffer size
+ * config_quote needs. */
+#define CONFIG_QUOTE_MAX 96
+#define CONFIG_QUOTE_BUF (CONFIG_QUOTE_MAX + 16)
+
+/* A user's value in double quotes, control bytes escaped, cut at
+ * CONFIG_QUOTE_MAX bytes (never inside a UTF-8 character); returns out. */
+const char *config_quote(const char *v, char out[CONFIG_QUOTE_BUF]);
+/* The value of name in envp, or NULL. */
+const char *config_env_get(char *const envp[], const char *name);
+
+#endif
