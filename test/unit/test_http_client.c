@@ -636,6 +636,21 @@ t_next_get(struct t *t, int i)
 	t_get(t, i);
 }
 
+/* Starts a server in mode and n requests, each sent from the previous
+ * one's on_done (the first a GET, the others from next); runs them all. */
+static struct t *
+t_run_sequence(int mode, int n, void (*next)(struct t *, int))
+{
+	struct t *t = t_new(mode);
+
+	t->expected = n;
+	t->next = next;
+	t_start(t);
+	t_get(t, 0);
+	t_run(t);
+	return t;
+}
+
 /* ---- plain HTTP tests ---- */
 
 static void
@@ -726,14 +741,10 @@ test_streaming_slow_drip(void **state)
 static void
 test_keep_alive_reuses_connection(void **state)
 {
-	struct t *t = t_new(M_CL);
+	struct t *t;
 
 	(void)state;
-	t->expected = 3;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t = t_run_sequence(M_CL, 3, t_next_get);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(t->res[i].status, 0);
 		assert_string_equal(t->res[i].body, "hello world");
@@ -746,14 +757,10 @@ test_keep_alive_reuses_connection(void **state)
 static void
 test_connection_close_not_reused(void **state)
 {
-	struct t *t = t_new(M_CLOSE);
+	struct t *t;
 
 	(void)state;
-	t->expected = 2;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t = t_run_sequence(M_CLOSE, 2, t_next_get);
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->res[1].status, 0);
 	assert_string_equal(t->res[1].body, "hello world");
@@ -885,12 +892,7 @@ test_head_and_no_content(void **state)
 	assert_int_equal(t->res[0].body_len, 0);
 	t_finish(t);
 
-	t = t_new(M_NOCONTENT);
-	t->expected = 2;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t = t_run_sequence(M_NOCONTENT, 2, t_next_get);
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->res[0].http_status, 204);
 	assert_int_equal(t->res[1].http_status, 204);
@@ -1104,14 +1106,10 @@ t_next_post(struct t *t, int i)
 static void
 test_retry_once_on_stale_connection(void **state)
 {
-	struct t *t = t_new(M_DROP_SECOND);
+	struct t *t;
 
 	(void)state;
-	t->expected = 2;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t = t_run_sequence(M_DROP_SECOND, 2, t_next_get);
 	assert_int_equal(t->res[0].status, 0);
 	/* the pooled connection died without answering: GET retried */
 	assert_int_equal(t->res[1].status, 0);
@@ -1119,12 +1117,7 @@ test_retry_once_on_stale_connection(void **state)
 	assert_int_equal(t->srv.accepts, 2);
 	t_finish(t);
 
-	t = t_new(M_DROP_SECOND);
-	t->expected = 2;
-	t->next = t_next_post;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t = t_run_sequence(M_DROP_SECOND, 2, t_next_post);
 	assert_int_equal(t->res[0].status, 0);
 	/* POST is not idempotent: not retried */
 	assert_int_equal(t->res[1].status, HTTP_ERESET);

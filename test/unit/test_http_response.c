@@ -70,6 +70,20 @@ feed(struct http_response_parser *p, const char *text, size_t step,
 	return n;
 }
 
+/* Parses a whole response fed step bytes at a time; asserts completion. */
+static void
+parse_ok(struct http_response_parser *p, struct sink *s, const char *text,
+    size_t step, size_t *used)
+{
+	struct err e;
+
+	memset(s, 0, sizeof(*s));
+	http_response_parser_init(p, 0, 0, 0, &sink_cbs, s);
+	if (feed(p, text, step, used, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(p->complete);
+}
+
 static void
 test_content_length_any_split(void **state)
 {
@@ -79,13 +93,10 @@ test_content_length_any_split(void **state)
 	(void)state;
 	for (size_t step = 0; step <= 7; step++) {
 		struct http_response_parser p;
-		struct sink s = { 0 };
-		struct err e;
+		struct sink s;
 		size_t used;
 
-		http_response_parser_init(&p, 0, 0, 0, &sink_cbs, &s);
-		assert_true(feed(&p, resp, step, &used, &e) >= 0);
-		assert_true(p.complete);
+		parse_ok(&p, &s, resp, step, &used);
 		assert_int_equal(used, strlen(resp) - 5);  /* EXTRA unread */
 		assert_int_equal(p.resp.status, 200);
 		assert_int_equal(p.resp.content_length, 5);
@@ -134,13 +145,10 @@ test_chunked_with_trailer(void **state)
 	(void)state;
 	for (size_t step = 0; step <= 3; step++) {
 		struct http_response_parser p;
-		struct sink s = { 0 };
-		struct err e;
+		struct sink s;
 		size_t used;
 
-		http_response_parser_init(&p, 0, 0, 0, &sink_cbs, &s);
-		assert_true(feed(&p, resp, step, &used, &e) >= 0);
-		assert_true(p.complete);
+		parse_ok(&p, &s, resp, step, &used);
 		assert_int_equal(p.resp.content_length, -1);
 		assert_int_equal(s.body_len, 11);
 		assert_memory_equal(s.body, "hello world", 11);
