@@ -93,6 +93,8 @@ struct t {
 	int cancel_in_body;
 	struct http_request *reqs[MAX_REQ];
 	struct result res[MAX_REQ];
+	unsigned open_at_done[MAX_REQ];
+	unsigned open_at_last;      /* open connections at the last on_done */
 	void (*next)(struct t *t, int index);
 	const char *upload;         /* body_read source */
 	size_t upload_len;
@@ -592,6 +594,8 @@ t_on_done(struct http_request *req, int status,
 	if (resp != NULL)
 		r->http_status = resp->status;
 	t->reqs[i] = NULL;
+	t->open_at_done[i] = http_client_conn_count(t->client);
+	t->open_at_last = t->open_at_done[i];
 	t->finished++;
 	if (t->next != NULL && t->finished < t->expected)
 		t->next(t, t->finished);
@@ -765,6 +769,61 @@ test_connection_close_not_reused(void **state)
 	assert_int_equal(t->res[1].status, 0);
 	assert_string_equal(t->res[1].body, "hello world");
 	assert_int_equal(t->srv.accepts, 2);
+	t_finish(t);
+}
+
+static void
+t_on_aux_get(uv_timer_t *a)
+{
+	struct t *t = a->data;
+
+	assert_int_equal(http_client_conn_count(t->client), 0);
+	t_get(t, 1);
+}
+
+static void
+t_next_get_later(struct t *t, int i)
+{
+	(void)i;
+	uv_timer_start(&t->aux, t_on_aux_get, 150, 0);
+}
+
+static void
+test_pooled_connection_idle_timeout(void **state)
+{
+	struct t *t = t_new(M_CL);
+
+	(void)state;
+	t->copts.idle_timeout_ms = 40;
+	t->expected = 2;
+	t->next = t_next_get_later;
+	t_start(t);
+	t_get(t, 0);
+	t_run(t);
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->open_at_done[0], 1);  /* pooled after request 0 */
+	assert_int_equal(t->res[1].status, 0);
+	assert_int_equal(t->srv.accepts, 2);      /* expired, not reused */
+	t_finish(t);
+}
+
+static void
+test_pool_cap_per_endpoint(void **state)
+{
+	struct t *t = t_new(M_CL);
+
+	(void)state;
+	t->copts.max_idle_per_endpoint = 1;
+	t->expected = 2;
+	t_start(t);
+	t_get(t, 0);
+	t_get(t, 1);
+	t_run(t);
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->res[1].status, 0);
+	assert_int_equal(t->srv.accepts, 2);
+	/* two connections were busy; only one is kept once both are idle */
+	assert_int_equal(t->open_at_last, 1);
 	t_finish(t);
 }
 
@@ -1444,6 +1503,8 @@ main(void)
 		cmocka_unit_test(test_streaming_slow_drip),
 		cmocka_unit_test(test_keep_alive_reuses_connection),
 		cmocka_unit_test(test_connection_close_not_reused),
+		cmocka_unit_test(test_pooled_connection_idle_timeout),
+		cmocka_unit_test(test_pool_cap_per_endpoint),
 		cmocka_unit_test(test_post_buffer_body),
 		cmocka_unit_test(test_put_streamed_body_chunked),
 		cmocka_unit_test(test_put_streamed_body_with_length),
