@@ -519,6 +519,14 @@ tls_fail(struct tls_session *s, int rc, struct err *e)
 		    tls_alert_name(desc), desc);
 		return TLS_EALERT;
 	}
+	if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+		/* mbedTLS fails silently here: tell the client why. */
+		mbedtls_ssl_send_alert_message(&s->ssl,
+		    MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		tls_flush(s, NULL, NULL, e);
+		err_set(e, "TLS: the client sent no certificate");
+		return TLS_ECERT;
+	}
 	tls_strerror(e, "TLS", rc);
 	return TLS_ERR;
 }

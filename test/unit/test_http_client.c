@@ -1409,8 +1409,9 @@ test_tls_client_certificate(void **state)
 	memset(&o, 0, sizeof(o));
 	t = tls_run(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
 	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_true(t->res[0].status == HTTP_ETLS ||
-	    t->res[0].status == HTTP_ERESET);
+	assert_int_equal(t->res[0].status, HTTP_ETLS);
+	assert_contains(t->res[0].err, "TLS: the peer sent a fatal alert: "
+	    "bad certificate (42)");
 	assert_contains(t->res[0].err, "GET https://127.0.0.1:");
 	t_finish(t);
 }
