@@ -15,6 +15,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_internal.h>
 #include <mbedtls/x509_crt.h>
 
 #define TLS_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
@@ -230,15 +231,6 @@ int
 tls_profile_insecure(const struct tls_profile *p)
 {
 	return p->insecure;
-}
-
-int
-tls_host_is_ip(const char *host)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1;
 }
 
 /* ---- BIO callbacks over in-memory buffers ---- */
@@ -591,6 +583,13 @@ tls_session_write(struct tls_session *s, const void *data, size_t len,
 		len -= (size_t)rc;
 	}
 	return tls_flush(s, cb, arg, e) == 0 ? 0 : TLS_ERR;
+}
+
+size_t
+tls_session_sizeof(void)
+{
+	return sizeof(struct tls_session) + MBEDTLS_SSL_IN_BUFFER_LEN +
+	    MBEDTLS_SSL_OUT_BUFFER_LEN;
 }
 
 size_t

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1243,6 +1244,8 @@ setup_certs(void **state)
 	gen("openssl req " EC " -keyout srv.key -out srv.csr -subj /CN=srv");
 	gen("openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
 	    "-CAcreateserial -out srv.crt -days 30 -extfile srv.ext");
+	gen("openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
+	    "-CAcreateserial -out expired.crt -days -1 -extfile srv.ext");
 	gen("printf 'subjectAltName=DNS:other.example\\n' > srv2.ext");
 	gen("openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
 	    "-CAcreateserial -out srv2.crt -days 30 -extfile srv2.ext");
@@ -1360,6 +1363,21 @@ test_tls_wrong_ca(void **state)
 	assert_int_equal(t->res[0].status, HTTP_ECERT);
 	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
 	assert_contains(t->res[0].err, "not correctly signed by the trusted CA");
+	t_finish(t);
+}
+
+static void
+test_tls_expired_certificate(void **state)
+{
+	struct http_request_opts o = { 0 };
+	struct t *t;
+
+	(void)state;
+	t = tls_run(profile(1, NULL, "expired.crt", "srv.key", 0),
+	    profile(0, "ca.crt", NULL, NULL, 0), &o);
+	assert_int_equal(t->res[0].status, HTTP_ECERT);
+	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
+	assert_contains(t->res[0].err, "validity has expired");
 	t_finish(t);
 }
 
@@ -1485,14 +1503,42 @@ test_tls_pem_data_profile(void **state)
 	t_finish(t);
 }
 
+static size_t heap_before;
+
+static void
+t_next_measure(struct t *t, int i)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	print_message("heap with one idle pooled TLS connection, its finishing "
+	    "request and the test server's connection: %zu bytes\n",
+	    mi.uordblks - heap_before);
+	t_get(t, i);
+}
+
 static void
 test_memory_figures(void **state)
 {
+	struct t *t = t_new(M_CL);
+
 	(void)state;
-	print_message("sizeof: client %zu, connection %zu, request %zu bytes\n",
-	    http_client_sizeof(), http_conn_sizeof(), http_request_sizeof());
+	print_message("sizeof: client %zu (shared read buffers), connection "
+	    "%zu, request %zu, TLS session with record buffers %zu bytes\n",
+	    http_client_sizeof(), http_conn_sizeof(), http_request_sizeof(),
+	    tls_session_sizeof());
 	assert_true(http_conn_sizeof() < 2048);
 	assert_true(http_request_sizeof() < 4096);
+	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
+	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t->expected = 2;
+	t->next = t_next_measure;
+	t_start(t);
+	heap_before = mallinfo2().uordblks;
+	t_get(t, 0);
+	t_run(t);
+	assert_int_equal(t->res[1].status, 0);
+	assert_int_equal(t->srv.accepts, 1);
+	t_finish(t);
 }
 
 int
@@ -1529,6 +1575,7 @@ main(void)
 		cmocka_unit_test(test_tls_get_with_ca),
 		cmocka_unit_test(test_tls_dns_name_and_keep_alive),
 		cmocka_unit_test(test_tls_wrong_ca),
+		cmocka_unit_test(test_tls_expired_certificate),
 		cmocka_unit_test(test_tls_hostname_mismatch),
 		cmocka_unit_test(test_tls_ip_san_mismatch),
 		cmocka_unit_test(test_tls_client_certificate),
