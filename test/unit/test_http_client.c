@@ -618,7 +618,7 @@ t_request(struct t *t, int i, struct http_request_opts *o, const char *path)
 	if (o->tls == NULL)
 		o->tls = t->ctls;
 	o->on_headers = t_on_headers;
-	if (o->body_limit == 0)
+	if (o->on_body == NULL && o->body_limit == 0)
 		o->on_body = t_on_body;
 	o->on_done = t_on_done;
 	o->data = t;
@@ -1155,6 +1155,55 @@ test_destroy_with_request_in_flight(void **state)
 }
 
 static void
+test_cancel_and_destroy_while_resolving(void **state)
+{
+	struct http_request_opts o = { .url = "http://does-not-exist.invalid/" };
+	struct t *t = t_new(M_CL);
+
+	(void)state;
+	t->expected = 2;
+	t_start(t);
+	t_request(t, 0, &o, "/");
+	http_request_cancel(t->reqs[0]);    /* cancel at once */
+	memset(&o, 0, sizeof(o));
+	o.url = "http://does-not-exist.invalid/";
+	t_request(t, 1, &o, "/");
+	http_client_destroy(t->client);     /* destroy with DNS in flight */
+	t_run(t);
+	assert_int_equal(t->res[0].done, 1);
+	assert_int_equal(t->res[0].status, HTTP_ECANCELED);
+	assert_int_equal(t->res[1].done, 1);
+	assert_int_equal(t->res[1].status, HTTP_ECANCELED);
+	t_finish(t);
+}
+
+static int
+t_on_body_fail(struct http_request *req, const char *p, size_t len,
+    struct err *e)
+{
+	(void)req;
+	(void)p;
+	(void)len;
+	return err_set(e, "writing the download: No space left on device");
+}
+
+static void
+test_body_callback_failure(void **state)
+{
+	struct t *t = t_new(M_CL);
+	struct http_request_opts o = { .on_body = t_on_body_fail };
+
+	(void)state;
+	t_start(t);
+	t_request(t, 0, &o, "/dl");
+	t_run(t);
+	assert_int_equal(t->res[0].status, HTTP_ECALLBACK);
+	assert_contains(t->res[0].err, "/dl: writing the download: No space "
+	    "left on device");
+	t_finish(t);
+}
+
+static void
 t_next_post(struct t *t, int i)
 {
 	struct http_request_opts o = { .method = "POST", .body = "x",
@@ -1450,6 +1499,26 @@ test_tls_insecure_skip_verify(void **state)
 }
 
 static void
+test_tls_retry_on_stale_connection(void **state)
+{
+	struct t *t = t_new(M_DROP_SECOND);
+
+	(void)state;
+	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
+	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t->expected = 2;
+	t->next = t_next_get;
+	t_start(t);
+	t_get(t, 0);
+	t_run(t);
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->res[1].status, 0);
+	assert_string_equal(t->res[1].body, "hello world");
+	assert_int_equal(t->srv.accepts, 2);
+	t_finish(t);
+}
+
+static void
 test_tls_handshake_timeout(void **state)
 {
 	struct http_request_opts o = { .connect_timeout_ms = 150 };
@@ -1571,6 +1640,8 @@ main(void)
 		cmocka_unit_test(test_cancel_inside_body_callback),
 		cmocka_unit_test(test_destroy_with_request_in_flight),
 		cmocka_unit_test(test_retry_once_on_stale_connection),
+		cmocka_unit_test(test_cancel_and_destroy_while_resolving),
+		cmocka_unit_test(test_body_callback_failure),
 		cmocka_unit_test(test_invalid_requests_fail_synchronously),
 		cmocka_unit_test(test_tls_get_with_ca),
 		cmocka_unit_test(test_tls_dns_name_and_keep_alive),
@@ -1580,6 +1651,7 @@ main(void)
 		cmocka_unit_test(test_tls_ip_san_mismatch),
 		cmocka_unit_test(test_tls_client_certificate),
 		cmocka_unit_test(test_tls_insecure_skip_verify),
+		cmocka_unit_test(test_tls_retry_on_stale_connection),
 		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_tls_profile_errors),
 		cmocka_unit_test(test_tls_pem_data_profile),
