@@ -375,6 +375,8 @@ req_check(const struct http_client *c, const struct http_request_opts *o,
 	if (o->body_read != NULL && o->body != NULL)
 		return err_set(e, "HTTP request: body and body_read are "
 		    "exclusive");
+	if (o->body == NULL && o->body_len > 0)
+		return err_set(e, "HTTP request: body_len without body");
 	if (o->method != NULL &&
 	    req_check_token(o->method, "method", e) != 0)
 		return -1;

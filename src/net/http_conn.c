@@ -221,6 +221,22 @@ conn_send_chunk(struct http_conn *conn)
 	return 1;
 }
 
+/* Writes the next part of a buffer body: all of it in plain text (libuv
+ * writes from the caller's buffer), 16 KiB at a time over TLS so that the
+ * ciphertext queued at once stays small. */
+static void
+conn_send_slice(struct http_conn *conn)
+{
+	struct http_request *r = conn->req;
+	size_t n = r->o.body_len - (size_t)r->body_sent;
+	const char *p = (const char *)r->o.body + r->body_sent;
+
+	if (conn->tls != NULL && n > HTTP_CHUNK_BUF)
+		n = HTTP_CHUNK_BUF;
+	r->body_sent += (int64_t)n;
+	conn_write(conn, p, n);
+}
+
 static void
 conn_send_next(struct http_conn *conn)
 {
@@ -235,9 +251,8 @@ conn_send_next(struct http_conn *conn)
 		if (r->o.body_read != NULL) {
 			if (conn_send_chunk(conn) != 0)
 				return;
-		} else if (r->o.body_len > 0) {
-			r->send_step = SEND_DONE;
-			conn_write(conn, r->o.body, r->o.body_len);
+		} else if (r->o.body_len > (size_t)r->body_sent) {
+			conn_send_slice(conn);
 			return;
 		}
 		break;

@@ -1519,6 +1519,31 @@ test_tls_retry_on_stale_connection(void **state)
 }
 
 static void
+test_tls_post_large_buffer(void **state)
+{
+	struct t *t = t_new(M_ECHO);
+	struct http_request_opts o = { .method = "POST", .body_limit = 1 << 20 };
+	char *data = malloc(100000);
+
+	(void)state;
+	tu_random_bytes(11, data, 100000);
+	o.body = data;
+	o.body_len = 100000;
+	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
+	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_start(t);
+	t_request(t, 0, &o, "/post");
+	t_run(t);
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->srv.last_body_len, 100000);
+	assert_memory_equal(t->srv.last_body, data, 100000);
+	assert_int_equal(t->res[0].body_len, 100000);
+	assert_memory_equal(t->res[0].body, data, 100000);
+	free(data);
+	t_finish(t);
+}
+
+static void
 test_tls_handshake_timeout(void **state)
 {
 	struct http_request_opts o = { .connect_timeout_ms = 150 };
@@ -1652,6 +1677,7 @@ main(void)
 		cmocka_unit_test(test_tls_client_certificate),
 		cmocka_unit_test(test_tls_insecure_skip_verify),
 		cmocka_unit_test(test_tls_retry_on_stale_connection),
+		cmocka_unit_test(test_tls_post_large_buffer),
 		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_tls_profile_errors),
 		cmocka_unit_test(test_tls_pem_data_profile),
