@@ -498,6 +498,94 @@ test_writer_api_and_temp_files(void **state)
 	tu_rmtree(outdir);
 }
 
+/* tar_writer fed in tar_path_cmp order writes what tar_write_dir writes,
+ * including for names where '/' and '-' or '.' compete. */
+static void
+test_writer_order_matches_dir_walk(void **state)
+{
+	static const char *const paths[] = {
+		"a.txt", "a.d/y", "a-b", "a/x", "a/x-y/z", "a/x.y", "a.d",
+		"a", "a/x-y",
+	};
+	static const bool is_dir[] = {
+		false, false, false, false, false, false, true, true, true,
+	};
+	size_t n = sizeof(paths) / sizeof(paths[0]), i, j;
+	struct tar_write_opts opts = { .algo = DIGEST_SHA256 };
+	struct tar_write_result r1, r2;
+	struct tar_writer *w;
+	const char *sorted[16];
+	bool sdir[16];
+	char *tree = tu_mkdtemp(), *outdir = tu_mkdtemp(), *d1, *d2, *out;
+	struct err e;
+	int status;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		char *p = tu_path(tree, paths[i]);
+
+		if (is_dir[i])
+			run_ok("mkdir -p '%s'", p);
+		else
+			tu_write_str(tree, paths[i], paths[i]);
+		free(p);
+		sorted[i] = paths[i];
+		sdir[i] = is_dir[i];
+	}
+	/* Insertion sort with tar_path_cmp. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && tar_path_cmp(sorted[j - 1], sorted[j]) > 0;
+		    j--) {
+			const char *t = sorted[j];
+			bool b = sdir[j];
+
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+			sdir[j] = sdir[j - 1];
+			sdir[j - 1] = b;
+		}
+	assert_true(tar_path_cmp("a/x", "a-b") < 0);
+	assert_true(strcmp("a/x", "a-b") > 0);
+	assert_true(tar_path_cmp("a", "a/x") < 0);
+	assert_int_equal(tar_path_cmp("a/x", "a/x"), 0);
+	d1 = tu_path(outdir, "walk.tar.gz");
+	d2 = tu_path(outdir, "api.tar.gz");
+	assert_int_equal(tar_write_dir(tree, d1, &opts, &r1, &e), 0);
+	assert_int_equal(tar_writer_open(d2, &opts, &w, &e), 0);
+	for (i = 0; i < n; i++) {
+		char *p = tu_path(tree, sorted[i]);
+
+		if (sdir[i])
+			assert_int_equal(tar_writer_add_dir(w, sorted[i], &e), 0);
+		else
+			assert_int_equal(tar_writer_add_file(w, sorted[i], p,
+			    &e), 0);
+		free(p);
+	}
+	assert_int_equal(tar_writer_finish(w, &r2, &e), 0);
+	assert_string_equal(r1.digest, r2.digest);
+	out = tu_run(&status, TARCHECK " '%s' | awk '{print $NF}' | "
+	    "tr '\\n' ' '", d1);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "a/ a/x a/x-y/ a/x-y/z a/x.y a-b a.d/ "
+	    "a.d/y a.txt ");
+	free(out);
+	out = tu_run(&status, "tar -tzf '%s' | tr '\\n' ' '", d2);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "a/ a/x a/x-y/ a/x-y/z a/x.y a-b a.d/ "
+	    "a.d/y a.txt ");
+	free(out);
+	/* An archive written inside its own source tree skips itself. */
+	free(d1);
+	d1 = tu_path(tree, "zz-self.tar.gz");
+	assert_int_equal(tar_write_dir(tree, d1, &opts, &r2, &e), 0);
+	assert_string_equal(r1.digest, r2.digest);
+	free(d1);
+	free(d2);
+	tu_rmtree(tree);
+	tu_rmtree(outdir);
+}
+
 /* Raw archives for the reader tests. */
 
 struct rawtar {
@@ -1132,6 +1220,7 @@ main(void)
 		cmocka_unit_test(test_digest_matches_reference_tools),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_writer_api_and_temp_files),
+		cmocka_unit_test(test_writer_order_matches_dir_walk),
 		cmocka_unit_test(test_reject_traversal_and_absolute),
 		cmocka_unit_test(test_reject_links_and_special_files),
 		cmocka_unit_test(test_reject_gzip_bombs),
