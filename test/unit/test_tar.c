@@ -643,22 +643,29 @@ raw_end(struct rawtar *t)
 	raw_put(t, z, sizeof(z));
 }
 
+/* A gzip deflate stream with its first input and output buffer set. */
+static void
+gz_begin(z_stream *zs, int level, const void *data, size_t len,
+    unsigned char *out, size_t cap)
+{
+	memset(zs, 0, sizeof(*zs));
+	assert_int_equal(deflateInit2(zs, level, Z_DEFLATED, 31, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	zs->next_in = (Bytef *)(uintptr_t)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = out;
+	zs->avail_out = (uInt)cap;
+}
+
 /* gzip (one member) of the bytes in t; malloc'd. */
 static unsigned char *
 gz(const void *data, size_t len, size_t *outlen)
 {
 	z_stream zs;
-	unsigned char *out;
 	size_t cap = len + len / 100 + 1024;
+	unsigned char *out = malloc(cap);
 
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
-	out = malloc(cap);
-	zs.next_in = (Bytef *)(uintptr_t)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
+	gz_begin(&zs, 6, data, len, out, cap);
 	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
 	*outlen = cap - zs.avail_out;
 	deflateEnd(&zs);
@@ -680,16 +687,10 @@ gz_zero_bomb(const void *prefix, size_t plen, size_t mib, size_t *outlen)
 	z_stream zs;
 	uint64_t total;
 
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 31, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
 	cap = 1 << 20;
 	out = malloc(cap);
 	/* The prefix and the first MiB: the gzip header and history. */
-	zs.next_in = (Bytef *)(uintptr_t)prefix;
-	zs.avail_in = (uInt)plen;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
+	gz_begin(&zs, 9, prefix, plen, out, cap);
 	assert_int_equal(deflate(&zs, Z_FULL_FLUSH), Z_OK);
 	zs.next_in = zeros;
 	zs.avail_in = sizeof(zeros);
@@ -844,27 +845,28 @@ test_reject_links_and_special_files(void **state)
 {
 	struct rawtar t = { 0 };
 
+	static const struct {
+		const char *name;
+		char type;
+		const char *link, *msg;
+	} cases[] = {
+		{ "s", '2', "/etc/passwd", "symbolic links are not allowed" },
+		{ "h", '1', "f.txt", "hard links are not allowed" },
+		{ "null", '3', NULL, "device files are not allowed" },
+		{ "blk", '4', NULL, "device files are not allowed" },
+		{ "p", '6', NULL, "fifos are not allowed" },
+	};
+	size_t i;
+
 	(void)state;
-	raw_entry(&t, "s", '2', NULL, 0, "/etc/passwd");
-	raw_end(&t);
-	expect_rejected(&t, "s", "symbolic links are not allowed");
-	t.len = 0;
-	raw_entry(&t, "f.txt", '0', "x", 1, NULL);
-	raw_entry(&t, "h", '1', NULL, 0, "f.txt");
-	raw_end(&t);
-	expect_rejected(&t, "h", "hard links are not allowed");
-	t.len = 0;
-	raw_entry(&t, "null", '3', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "null", "device files are not allowed");
-	t.len = 0;
-	raw_entry(&t, "blk", '4', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "blk", "device files are not allowed");
-	t.len = 0;
-	raw_entry(&t, "p", '6', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "p", "fifos are not allowed");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t.len = 0;
+		raw_entry(&t, "f.txt", '0', "x", 1, NULL);
+		raw_entry(&t, cases[i].name, cases[i].type, NULL, 0,
+		    cases[i].link);
+		raw_end(&t);
+		expect_rejected(&t, cases[i].name, cases[i].msg);
+	}
 	free(t.p);
 }
 
@@ -1198,6 +1200,64 @@ test_extract_foreign_archives(void **state)
 	tu_rmtree(arch);
 }
 
+/* Appends one PAX record "<len> key=value\n" to buf. */
+static size_t
+pax_record(char *buf, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+
+	while ((size_t)snprintf(NULL, 0, "%zu", len) + body != len)
+		len++;
+	return (size_t)sprintf(buf, "%zu %s=%s\n", len, key, value);
+}
+
+/* PAX 'x' path= and size= override the header; 'g' is ignored; a broken
+ * record is rejected. */
+static void
+test_extract_pax_records(void **state)
+{
+	char pax[1024], name[301], *p, *c;
+	unsigned char pad[512] = { 0 };
+	struct rawtar t = { 0 };
+	struct hostile h;
+	struct err e;
+	unsigned char *z;
+	size_t n, zl;
+
+	(void)state;
+	memset(name, 'p', 300);
+	memcpy(name + 100, "/", 1);
+	name[300] = '\0';
+	n = pax_record(pax, "comment", "global");
+	raw_entry(&t, "pax_global_header", 'g', pax, n, NULL);
+	n = pax_record(pax, "path", name);
+	n += pax_record(pax + n, "size", "3");
+	n += pax_record(pax + n, "mtime", "1234.5");
+	raw_entry(&t, "PaxHeaders/x", 'x', pax, n, NULL);
+	raw_entry(&t, "short-name", '0', NULL, 0, NULL);	/* size 0 */
+	raw_put(&t, "abc", 3);
+	raw_put(&t, pad, 509);
+	raw_end(&t);
+	z = gz(t.p, t.len, &zl);
+	hostile_setup(&h);
+	if (hostile_extract(&h, z, zl, NULL, &e) != 0)
+		fail_msg("%s", e.msg);
+	p = tu_path(h.target, name);
+	c = tu_read(p, NULL);
+	assert_string_equal(c, "abc");
+	free(c);
+	free(p);
+	hostile_teardown(&h);
+	free(z);
+	/* A record whose length runs past the header. */
+	t.len = 0;
+	raw_entry(&t, "PaxHeaders/y", 'x', "99 path=x\n", 10, NULL);
+	raw_entry(&t, "y", '0', "y", 1, NULL);
+	raw_end(&t);
+	expect_rejected(&t, "PaxHeaders/y", "malformed PAX");
+	free(t.p);
+}
+
 static int
 setup(void **state)
 {
@@ -1228,6 +1288,7 @@ main(void)
 		cmocka_unit_test(test_reject_corrupt_input),
 		cmocka_unit_test(test_preexisting_symlinks_not_followed),
 		cmocka_unit_test(test_extract_foreign_archives),
+		cmocka_unit_test(test_extract_pax_records),
 	};
 	return cmocka_run_group_tests_name("tar", tests, setup, NULL);
 }
