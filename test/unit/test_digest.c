@@ -7,9 +7,16 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "artifact/digest.h"
 
@@ -71,6 +78,17 @@ digest_in_pieces(enum digest_algo algo, const uint8_t *data, size_t len,
 		off += n;
 	}
 	digest_final_string(&ctx, out);
+}
+
+/* Upper-cases the hex digits after the "<algo>:" prefix of s. */
+static void
+upper_hex(char *s)
+{
+	char *p = strchr(s, ':');
+
+	for (p = p ? p + 1 : s; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
 }
 
 /* Writes len random bytes to dir/name, checks every algorithm (file and
@@ -191,7 +209,7 @@ test_digest_format_parse_round_trip(void **state)
 	uint8_t raw[DIGEST_RAW_MAX], back[DIGEST_RAW_MAX];
 	char s[DIGEST_STRING_MAX], upper[DIGEST_STRING_MAX];
 	enum digest_algo algo;
-	size_t i, j, size, prefix;
+	size_t i, size, prefix;
 	struct err e;
 
 	(void)state;
@@ -209,9 +227,8 @@ test_digest_format_parse_round_trip(void **state)
 
 		/* Upper-case hex parses to the same bytes. */
 		strcpy(upper, s);
-		for (j = prefix; upper[j]; j++)
-			if (upper[j] >= 'a' && upper[j] <= 'f')
-				upper[j] = (char)(upper[j] - 'a' + 'A');
+		upper_hex(upper);
+		assert_string_not_equal(upper, s);
 		memset(back, 0, sizeof(back));
 		assert_int_equal(digest_parse(upper, &algo, back, &e), 0);
 		assert_memory_equal(raw, back, size);
@@ -257,12 +274,20 @@ test_digest_parse_errors_name_the_problem(void **state)
 
 	/* A non-hex digit: the message gives the character and its offset. */
 	snprintf(s, sizeof(s), "sha1:%039dg", 0);
-	expect_parse_error(s, "non-hex character 0x67", "offset 44", s);
+	expect_parse_error(s, "non-hex character 'g'", "offset 44", s);
 	snprintf(s, sizeof(s), "sha1:%039d ", 0);
-	expect_parse_error(s, "non-hex character 0x20", "offset 44", NULL);
+	expect_parse_error(s, "non-hex character ' '", "offset 44", NULL);
+	/* Other bytes are given in hex, and escaped in the quoted string. */
+	snprintf(s, sizeof(s), "sha1:%010d\001%029d", 0, 0);
+	expect_parse_error(s, "non-hex byte 0x01", "offset 15",
+	    "'sha1:0000000000\\x0100");
+	snprintf(s, sizeof(s), "sha1:%010d\377%029d", 0, 0);
+	expect_parse_error(s, "non-hex byte 0xff", "offset 15", "\\xff0");
+	expect_parse_error("sh\ta\\1:00", "unknown algorithm 'sh\\x09a\\x5c1'",
+	    "'sh\\x09a\\x5c1:00'", NULL);
 	/* A second ':' is not part of the hex. */
 	snprintf(s, sizeof(s), "sha1:%020d:%019d", 0, 0);
-	expect_parse_error(s, "non-hex character 0x3a", "offset 25", NULL);
+	expect_parse_error(s, "non-hex character ':'", "offset 25", NULL);
 }
 
 static void
@@ -314,10 +339,7 @@ test_digest_file_verify_match_and_mismatch(void **state)
 		if (digest_file_verify(path, want, &e) != 0)
 			fail_msg("verify %s: %s", want, e.msg);
 		strcpy(upper, want);
-		for (j = strlen(digest_algo_name(ref_tools[i].algo)) + 1;
-		    upper[j]; j++)
-			if (upper[j] >= 'a' && upper[j] <= 'f')
-				upper[j] = (char)(upper[j] - 'a' + 'A');
+		upper_hex(upper);
 		assert_int_equal(digest_file_verify(path, upper, &e), 0);
 
 		/* One flipped digit: the message names path and both. */
@@ -358,6 +380,84 @@ test_digest_file_errors_name_the_path(void **state)
 	tu_rmtree(dir);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void
+count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* Child: writes data into the FIFO slowly, in pieces, then exits. */
+static void
+write_fifo_slowly(const char *fifo, const uint8_t *data, size_t len)
+{
+	size_t off = 0, n;
+	ssize_t w;
+	int fd = open(fifo, O_WRONLY);
+
+	if (fd < 0)
+		_exit(1);
+	while (off < len) {
+		n = len - off < 4096 ? len - off : 4096;
+		w = write(fd, data + off, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(1);
+		off += (size_t)w;
+		usleep(2000);
+	}
+	close(fd);
+	_exit(0);
+}
+
+/* Reads interrupted by a signal handler installed without SA_RESTART are
+ * retried: the digest of a slowly written FIFO is still right. */
+static void
+test_digest_file_survives_interrupted_reads(void **state)
+{
+	char *dir = tu_mkdtemp(), *fifo = tu_path(dir, "pipe");
+	char got[DIGEST_STRING_MAX], want[DIGEST_STRING_MAX];
+	struct itimerval tick = { { 0, 500 }, { 0, 500 } }, off = { 0 };
+	struct sigaction sa = { 0 }, old;
+	uint8_t data[64 * 1024];
+	int status, rc;
+	struct err e;
+	pid_t pid;
+
+	(void)state;
+	tu_random_bytes(11, data, sizeof(data));
+	digest_in_pieces(DIGEST_SHA256, data, sizeof(data), sizeof(data), 0,
+	    want);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		write_fifo_slowly(fifo, data, sizeof(data));
+
+	sa.sa_handler = count_alarm;	/* sa_flags 0: no SA_RESTART */
+	sigaction(SIGALRM, &sa, &old);
+	alarms = 0;
+	setitimer(ITIMER_REAL, &tick, NULL);
+	rc = digest_file(fifo, DIGEST_SHA256, got, &e);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+
+	if (rc != 0)
+		kill(pid, SIGKILL);	/* it may still wait for a reader */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc != 0)
+		fail_msg("digest_file: %s", e.msg);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(alarms > 0);
+	assert_string_equal(got, want);
+	free(fifo);
+	tu_rmtree(dir);
+}
+
 /* Aborting after updates releases the state (checked by ASan). */
 static void
 test_digest_abort_releases_state(void **state)
@@ -389,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_digest_parse_error_truncates_long_input),
 		cmocka_unit_test(test_digest_file_verify_match_and_mismatch),
 		cmocka_unit_test(test_digest_file_errors_name_the_path),
+		cmocka_unit_test(test_digest_file_survives_interrupted_reads),
 		cmocka_unit_test(test_digest_abort_releases_state),
 	};
 
