@@ -62,9 +62,9 @@ mkdir -p "$pki"
 	# RSA for everything a TLS client meets (widest support), generated in
 	# parallel; P-256 for the service-account signing key (apiserver only).
 	for k in ca serving client; do
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k.key &
+		openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k.key &
 	done
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key
+	openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key
 	wait
 	openssl req -x509 -key ca.key -out ca.crt -days 7 \
 		-subj "/CN=artifact-generator-plane-ca" \

@@ -86,6 +86,7 @@ func run(kubeconfig string, timeout time.Duration, paths []string) error {
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 
+	start := time.Now()
 	var crds []string
 	for _, o := range objs {
 		if err := apply(ctx, dyn, mapper, o); err != nil {
@@ -95,6 +96,7 @@ func run(kubeconfig string, timeout time.Duration, paths []string) error {
 			crds = append(crds, o.GetName())
 		}
 	}
+	applied := time.Since(start)
 	// Each CRD's watch cache starts on its first list: wait for all at once.
 	errs := make(chan error, len(crds))
 	for _, name := range crds {
@@ -115,7 +117,8 @@ func run(kubeconfig string, timeout time.Duration, paths []string) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	fmt.Printf("planeapply: %d objects applied, %d CRDs established and listable\n", len(objs), len(crds))
+	fmt.Printf("planeapply: %d objects applied in %.1f s, %d CRDs established and listable %.1f s later\n",
+		len(objs), applied.Seconds(), len(crds), (time.Since(start) - applied).Seconds())
 	return nil
 }
 
