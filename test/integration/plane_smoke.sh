@@ -118,6 +118,17 @@ else
 	bad "client certificate identity: $(head -c 300 "$work/who")"
 fi
 
+# The kubeconfigs carry working credentials and the plane's CA.
+kc_field() { sed -n "s/^ *$1: //p" "$2" | head -1; }
+check "controller.kubeconfig token is the controller's" "$PLANE_CONTROLLER_TOKEN" \
+	"$(kc_field token "$PLANE_CONTROLLER_KUBECONFIG")"
+kc_field certificate-authority-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc-ca.crt"
+kc_field client-certificate-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc.crt"
+kc_field client-key-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc.key"
+check "client.kubeconfig CA and certificate authenticate" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$work/kc-ca.crt" --cert "$work/kc.crt" --key "$work/kc.key" \
+	"$(kc_field server "$PLANE_CLIENT_KUBECONFIG")/api/v1/namespaces/flux-system")"
+
 # The ArtifactGenerator schema: a valid object is accepted, the CEL rule and
 # the field patterns reject invalid ones.
 ag() { # ag NAME ARTIFACT-NAME TO [PATHPATTERN]
