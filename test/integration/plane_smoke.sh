@@ -151,6 +151,13 @@ check "placeholder artifact name with pathPattern accepted" 201 \
 	"$(post "$(ag smoke-pp '{app}-x' '@artifact/' '@repo/apps/{app}')")"
 check "'..' in copy.to rejected" 422 "$(post "$(ag smoke-dotdot app '@artifact/../x')")"
 check "status subresource served" 200 "$(req "$work/x" "${admin[@]}" "$agurl/smoke-ok/status")"
+check "controller patches artifactgenerator status" 200 "$(req "$work/x" "${ctrl[@]}" -X PATCH \
+	-H 'Content-Type: application/merge-patch+json' \
+	-d '{"status":{"observedSourcesDigest":"sha256:0"}}' "$agurl/smoke-ok/status")"
+check "controller creates events" 201 "$(req "$work/x" "${ctrl[@]}" -X POST \
+	-H 'Content-Type: application/json' \
+	-d '{"apiVersion":"v1","kind":"Event","metadata":{"name":"smoke.1"},"involvedObject":{"kind":"ArtifactGenerator","name":"smoke-ok","namespace":"flux-system"},"reason":"Smoke","message":"smoke","type":"Normal"}' \
+	"$S/api/v1/namespaces/flux-system/events")"
 
 # plane-down stops both processes and removes the temp dir.
 "$ROOT/scripts/plane-down.sh" >/dev/null
