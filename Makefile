@@ -93,12 +93,14 @@ $(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
 	@mkdir -p $(@D)
 	cd test/tools/tarcheck && go build -o $(CURDIR)/$@ .
 
+include test/tools/plane.mk
+
 unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools
 	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan)
 
 # Integration suites: each test/integration/*.sh prints its own summary line.
 INTEGRATION := $(sort $(wildcard test/integration/*.sh))
-INTEGRATION_DEPS :=
+INTEGRATION_DEPS := plane-build
 
 test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools $(INTEGRATION_DEPS)
 	@scripts/test.sh $(UNIT_release) $(UNIT_asan) -- $(INTEGRATION)
