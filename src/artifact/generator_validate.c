@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "artifact/glob.h"
 #include "artifact/path_pattern.h"
 
 #define FIELD_MAX 128
@@ -245,11 +246,25 @@ check_alias_ref(const struct generator *g, const char *field,
 	return 0;
 }
 
+/* Compiles pattern to check its syntax (the engine compiles it again). */
+static int
+check_glob(const char *field, const char *value, const char *pattern,
+    struct err *e)
+{
+	struct glob *g;
+
+	if (glob_compile(pattern, &g, e) < 0)
+		return err_prefix(e, "%s '%s': invalid glob", field, value);
+	glob_free(g);
+	return 0;
+}
+
 static int
 check_copy(const struct generator *g, const struct gen_copy *c,
     const char *field, struct err *e)
 {
-	char alias[GEN_MAX_LABEL_LEN + 1];
+	char alias[GEN_MAX_LABEL_LEN + 1], sub[FIELD_MAX + 32];
+	const char *rest;
 
 	if (strlen(c->from) > GEN_MAX_PATTERN_LEN)
 		return err_set(e, "%s.from '%.64s...': longer than %d "
@@ -260,6 +275,10 @@ check_copy(const struct generator *g, const struct gen_copy *c,
 	if (generator_source(g, alias) == NULL)
 		return err_set(e, "%s.from '%s': source alias '%s' is not "
 		    "declared in spec.sources", field, c->from, alias);
+	rest = strchr(c->from, '/') + 1;
+	snprintf(sub, sizeof(sub), "%s.from", field);
+	if (glob_has_meta(rest) && check_glob(sub, c->from, rest, e) < 0)
+		return -1;
 	if (strlen(c->to) > GEN_MAX_PATTERN_LEN)
 		return err_set(e, "%s.to '%.64s...': longer than %d characters",
 		    field, c->to, GEN_MAX_PATTERN_LEN);
@@ -275,6 +294,9 @@ check_copy(const struct generator *g, const struct gen_copy *c,
 			return err_set(e, "%s.exclude[%zu] '%.64s': must be a "
 			    "non-empty pattern of at most %d characters", field,
 			    i, c->exclude[i], GEN_MAX_PATTERN_LEN);
+		snprintf(sub, sizeof(sub), "%s.exclude[%zu]", field, i);
+		if (check_glob(sub, c->exclude[i], c->exclude[i], e) < 0)
+			return -1;
 	}
 	if (c->strategy != COPY_OVERWRITE && c->strategy != COPY_MERGE &&
 	    c->strategy != COPY_EXTRACT)

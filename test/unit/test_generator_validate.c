@@ -262,6 +262,12 @@ static const struct vcase cases[] = {
 	{ "spec.artifacts[0].copy[0].to", "\"@artifact\"",
 	  "spec.artifacts[0].copy[0].to '@artifact': must start with "
 	  "'@artifact/'" },
+	{ "spec.artifacts[0].copy[0].from", "\"@repo/deploy/[a-\"",
+	  "spec.artifacts[0].copy[0].from '@repo/deploy/[a-': invalid glob: "
+	  "invalid pattern 'deploy/[a-': unterminated '[' at position 8" },
+	{ "spec.artifacts[0].copy[0].exclude", "[\"*.md\", \"{a,b\"]",
+	  "spec.artifacts[0].copy[0].exclude[1] '{a,b': invalid glob: "
+	  "invalid pattern '{a,b': unterminated '{' at position 1" },
 	{ "spec.artifacts[0].copy[0].exclude", "[\"\"]",
 	  "spec.artifacts[0].copy[0].exclude[0] '': must be a non-empty "
 	  "pattern of at most 1024 characters" },
