@@ -63,7 +63,7 @@ dirhash_add(struct dirhash_walk *w, int dirfd, const char *name,
     const char *path, struct err *e)
 {
 	struct dirhash_file *grown;
-	uint32_t sum;
+	uint32_t sum = 0;
 
 	if (strchr(path, '\n') != NULL)
 		return err_set(e, "dirhash: file names with newlines are not "
