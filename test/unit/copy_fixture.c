@@ -82,3 +82,13 @@ fx_expect(const struct fx_file *files)
 	}
 	return fx_join(entries, n);
 }
+
+void
+fx_assert_tree(const char *dir, const struct fx_file *want)
+{
+	char *got = fx_read_tree(dir), *exp = fx_expect(want);
+
+	assert_string_equal(got, exp);
+	free(got);
+	free(exp);
+}

@@ -23,5 +23,7 @@ void fx_write_tree(const char *dir, const struct fx_file *files);
 char *fx_read_tree(const char *dir);
 /* The same string for a NULL-path-terminated expected table (malloc'd). */
 char *fx_expect(const struct fx_file *files);
+/* Fails the test unless the files below dir are exactly want. */
+void fx_assert_tree(const char *dir, const struct fx_file *want);
 
 #endif

@@ -314,7 +314,6 @@ test_copy_symlinks_never_followed(void **state)
 	struct op_spec via_ops[OPS_MAX] = {{ "@s/up/etc/hostname",
 	    "@artifact/", {0}, COPY_OVERWRITE }};
 	struct copy_env env;
-	char *got, *exp;
 	struct err e;
 	int status;
 
@@ -327,11 +326,7 @@ test_copy_symlinks_never_followed(void **state)
 	env_open_tree(&env);
 	assert_int_equal(run_ops(&env, dir_ops, &e), 0);
 	assert_int_equal(run_ops(&env, glob_ops, &e), 0);
-	got = fx_read_tree(env.tree);
-	exp = fx_expect(want);
-	assert_string_equal(got, exp);
-	free(got);
-	free(exp);
+	fx_assert_tree(env.tree, want);
 	assert_int_equal(run_ops(&env, link_ops, &e), -1);
 	assert_string_equal(e.msg, "artifact 'art': copy "
 	    "'@s/configs/passwd.yaml' -> '@artifact/': 'configs/passwd.yaml' "
@@ -355,8 +350,9 @@ test_copy_never_writes_sources(void **state)
 		{ "@o/v.yaml", "@artifact/w.yaml", {0}, COPY_OVERWRITE },
 		{ "@s/v.yaml", "@artifact/w.yaml", {0}, COPY_OVERWRITE },
 	};
+	struct fx_file want[] = {{ "v.yaml", "a: 1\nb: 2\n" },
+	    { "w.yaml", "a: 1\n" }, { NULL, NULL }};
 	struct copy_env env;
-	char *path, *text;
 	struct err e;
 
 	(void)state;
@@ -365,26 +361,9 @@ test_copy_never_writes_sources(void **state)
 	fx_write_tree(env.o, other);
 	env_open_tree(&env);
 	assert_int_equal(run_ops(&env, ops, &e), 0);
-	path = tu_path(env.s, "v.yaml");
-	text = tu_read(path, NULL);
-	assert_string_equal(text, "a: 1\n");
-	free(text);
-	free(path);
-	path = tu_path(env.o, "v.yaml");
-	text = tu_read(path, NULL);
-	assert_string_equal(text, "b: 2\n");
-	free(text);
-	free(path);
-	path = tu_path(env.tree, "v.yaml");
-	text = tu_read(path, NULL);
-	assert_string_equal(text, "a: 1\nb: 2\n");
-	free(text);
-	free(path);
-	path = tu_path(env.tree, "w.yaml");
-	text = tu_read(path, NULL);
-	assert_string_equal(text, "a: 1\n");
-	free(text);
-	free(path);
+	fx_assert_tree(env.s, src);
+	fx_assert_tree(env.o, other);
+	fx_assert_tree(env.tree, want);
 	env_teardown(&env);
 }
 
@@ -482,7 +461,7 @@ test_copy_extract(void **state)
 	struct op_spec dir[OPS_MAX] = {{ "@s/pkg", "@artifact/", {0},
 	    COPY_EXTRACT }};
 	struct copy_env env;
-	char *pkg, *got, *exp;
+	char *pkg;
 	struct err e;
 
 	(void)state;
@@ -495,11 +474,7 @@ test_copy_extract(void **state)
 	env_open_tree(&env);
 
 	assert_int_equal(run_ops(&env, single, &e), 0);
-	got = fx_read_tree(env.tree);
-	exp = fx_expect(want_single);
-	assert_string_equal(got, exp);
-	free(got);
-	free(exp);
+	fx_assert_tree(env.tree, want_single);
 	env_teardown(&env);
 
 	env_setup(&env);
@@ -510,11 +485,7 @@ test_copy_extract(void **state)
 	make_tarball(pkg, "OTHER.TAR.GZ", other);
 	env_open_tree(&env);
 	assert_int_equal(run_ops(&env, glob, &e), 0);	/* notes.txt skipped */
-	got = fx_read_tree(env.tree);
-	exp = fx_expect(want_glob);
-	assert_string_equal(got, exp);
-	free(got);
-	free(exp);
+	fx_assert_tree(env.tree, want_glob);
 	assert_int_equal(run_ops(&env, not_tar, &e), -1);
 	assert_string_equal(e.msg, "artifact 'art': copy '@s/pkg/notes.txt' "
 	    "-> '@artifact/': the Extract strategy requires a tarball (.tar.gz "
