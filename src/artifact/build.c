@@ -165,15 +165,60 @@ build_stage(const struct gen_artifact *a, const struct build_source *sources,
 	return 0;
 }
 
-/* Writes (or finds) <file> in the storage; fills digest, size, time. */
+/*
+ * Archives the tree as <file>, or keeps the stored <file> when it holds the
+ * same bytes: either it verifies against opts->known_digest (no archiving),
+ * or a fresh archive written beside it (a storage temp name) has the same
+ * digest, and is dropped. A different archive replaces it atomically.
+ */
+static int
+build_archive(struct storage *s, const struct storage_ref *ref,
+    const struct build_staging *st, const struct build_opts *opts,
+    const char *local, struct artifact_record *out, struct err *e)
+{
+	struct tar_write_opts topts = { .algo = opts->algo,
+	    .cancel = opts->cancel };
+	struct tar_write_result res;
+	char existing[DIGEST_STRING_MAX], *cand;
+	struct err ignored;
+	int rc;
+
+	if (!storage_exists(s, ref, out->filename)) {
+		if (tar_write_dir(st->tree, local, &topts, &res, e) != 0)
+			return -1;
+		memcpy(out->digest, res.digest, sizeof(out->digest));
+		return 0;
+	}
+	if (opts->known_digest != NULL && storage_verify(s, ref, out->filename,
+	    opts->known_digest, &ignored) == 0) {
+		snprintf(out->digest, sizeof(out->digest), "%s",
+		    opts->known_digest);
+		out->reused = true;
+		return 0;
+	}
+	if (asprintf(&cand, "%s%sbuild", local, STORAGE_TEMP_MARKER) < 0)
+		return err_set(e, "out of memory");
+	rc = tar_write_dir(st->tree, cand, &topts, &res, e);
+	if (rc == 0)
+		memcpy(out->digest, res.digest, sizeof(out->digest));
+	if (rc == 0 && digest_file(local, opts->algo, existing, &ignored) == 0 &&
+	    strcmp(existing, res.digest) == 0) {
+		out->reused = true;
+		unlink(cand);
+	} else if (rc == 0 && rename(cand, local) != 0) {
+		rc = err_sys(e, errno, "rename '%s'", cand);
+		unlink(cand);
+	}
+	free(cand);
+	return rc;
+}
+
+/* Writes (or keeps) <file> in the storage; fills digest, size, time. */
 static int
 build_store(struct storage *s, const struct storage_ref *ref,
     const struct build_staging *st, const struct build_opts *opts,
     struct artifact_record *out, struct err *e)
 {
-	struct tar_write_opts topts = { .algo = opts->algo,
-	    .cancel = opts->cancel };
-	struct tar_write_result res;
 	struct stat sb;
 	char *local;
 	int lock = -1, rc = -1;
@@ -183,15 +228,10 @@ build_store(struct storage *s, const struct storage_ref *ref,
 		return -1;
 	if ((local = storage_local_path(s, ref, out->filename, e)) == NULL)
 		goto done;
-	if (storage_exists(s, ref, out->filename)) {
-		if (digest_file(local, opts->algo, out->digest, e) != 0)
-			goto done;
-		out->reused = true;
-	} else if (tar_write_dir(st->tree, local, &topts, &res, e) != 0) {
+	if (build_archive(s, ref, st, opts, local, out, e) != 0) {
 		err_prefix(e, "archive");
 		goto done;
-	} else
-		memcpy(out->digest, res.digest, sizeof(out->digest));
+	}
 	if (lstat(local, &sb) != 0) {
 		err_sys(e, errno, "stat '%s'", local);
 		goto done;

@@ -38,6 +38,12 @@ struct build_opts {
 	const volatile int *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
+	/* Optional: the digest last published for this artifact. When the
+	 * stored file of the same name verifies against it, it is reused
+	 * without archiving. Without it, an existing file is reused only when
+	 * a fresh archive has the same digest (Adler-32 file names can
+	 * collide, so a name match alone proves nothing). */
+	const char *known_digest;
 };
 
 #define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"

@@ -276,7 +276,8 @@ test_build_reuses_identical_artifact(void **state)
 	struct stat st;
 	struct env v;
 	struct err e;
-	char *path;
+	char *path, *listing;
+	int status;
 
 	(void)state;
 	env_setup(&v);
@@ -296,6 +297,54 @@ test_build_reuses_identical_artifact(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal((int64_t)st.st_mtime, 1000000);	/* not rewritten */
 	assert_int_equal(r2.last_update_time, 1000000);
+	listing = tu_run(&status, "ls -A '%s/externalartifact/apps/web' | "
+	    "grep -v '\\.lock$'", v.store);
+	assert_string_equal(listing, r1.filename);	/* no temp left */
+	free(listing);
+	artifact_record_free(&r2);
+	/* with the published digest, the stored file is verified and kept */
+	v.opts.known_digest = r1.digest;
+	if (build(&v, &r2, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_true(r2.reused);
+	assert_string_equal(r2.digest, r1.digest);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((int64_t)st.st_mtime, 1000000);
+	artifact_record_free(&r2);
+	free(path);
+	artifact_record_free(&r1);
+	env_teardown(&v);
+}
+
+/* Adler-32 names can collide: a stored file with the same name but other
+ * bytes is replaced, never served for the new content. */
+static void
+test_build_replaces_same_name_other_bytes(void **state)
+{
+	struct artifact_record r1, r2;
+	struct env v;
+	struct err e;
+	char *path, *digest;
+	FILE *f;
+
+	(void)state;
+	env_setup_one_file(&v);
+	if (build(&v, &r1, &e) != 0)
+		fail_msg("%s", e.msg);
+	path = tu_path(v.store, r1.path);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("not this artifact", f);
+	fclose(f);
+	v.opts.known_digest = r1.digest;	/* no longer verifies */
+	if (build(&v, &r2, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_false(r2.reused);
+	assert_string_equal(r2.filename, r1.filename);
+	assert_string_equal(r2.digest, r1.digest);
+	digest = sha256_of(&v, &r2);
+	assert_string_equal(digest, r1.digest);
+	free(digest);
 	free(path);
 	artifact_record_free(&r1);
 	artifact_record_free(&r2);
@@ -409,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_build_archive_identity_and_metadata),
 		cmocka_unit_test(test_build_revision_and_origin_revision),
 		cmocka_unit_test(test_build_reuses_identical_artifact),
+		cmocka_unit_test(test_build_replaces_same_name_other_bytes),
 		cmocka_unit_test(test_build_identical_content_identical_bytes),
 		cmocka_unit_test(test_build_empty_artifact_is_archived),
 		cmocka_unit_test(test_build_failure_leaves_nothing),
