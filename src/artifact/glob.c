@@ -196,7 +196,8 @@ glob_expand(struct glob *g, const char *s, const char *orig, struct err *e)
 	return 0;
 }
 
-/* Splits alt->text at unescaped '/' into segments; empty ones are dropped. */
+/* Splits alt->text at unescaped '/' into segments; empty and "." ones
+ * are dropped. */
 static int
 glob_split(struct glob_alt *alt, const char *orig, struct err *e)
 {
@@ -213,7 +214,8 @@ glob_split(struct glob_alt *alt, const char *orig, struct err *e)
 			i = glob_skip(s, n, i);
 			continue;
 		}
-		if (i > start) {
+		/* empty and "." segments never match a normalized path */
+		if (i > start && !(i - start == 1 && s[start] == '.')) {
 			struct glob_seg *seg = &alt->segs[alt->n];
 
 			seg->p = s + start;

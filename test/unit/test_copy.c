@@ -352,8 +352,10 @@ test_copy_never_writes_sources(void **state)
 	};
 	struct fx_file want[] = {{ "v.yaml", "a: 1\nb: 2\n" },
 	    { "w.yaml", "a: 1\n" }, { NULL, NULL }};
+	struct stat sa, sb;
 	struct copy_env env;
 	struct err e;
+	char *a, *b;
 
 	(void)state;
 	env_setup(&env);
@@ -364,6 +366,67 @@ test_copy_never_writes_sources(void **state)
 	fx_assert_tree(env.s, src);
 	fx_assert_tree(env.o, other);
 	fx_assert_tree(env.tree, want);
+	/* same file system: w.yaml was staged as a hard link, v.yaml (merged)
+	 * is a new file */
+	a = tu_path(env.s, "v.yaml");
+	b = tu_path(env.tree, "w.yaml");
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_true(sa.st_ino == sb.st_ino);
+	free(b);
+	b = tu_path(env.tree, "v.yaml");
+	assert_int_equal(stat(b, &sb), 0);
+	assert_true(sa.st_ino != sb.st_ino);
+	free(a);
+	free(b);
+	env_teardown(&env);
+}
+
+/* Sources on another file system cannot be hard-linked: files are copied
+ * by streaming, with the executable bit kept. */
+static void
+test_copy_across_file_systems(void **state)
+{
+	struct fx_file src[] = {{ "bin/run.sh", "#!/bin/sh\n" },
+	    { "bin/data", "d" }, { NULL, NULL }};
+	struct fx_file want[] = {{ "bin/run.sh", "#!/bin/sh\n" },
+	    { "bin/data", "d" }, { NULL, NULL }};
+	struct op_spec ops[OPS_MAX] = {{ "@s/bin", "@artifact/", {0},
+	    COPY_OVERWRITE }};
+	char shm[] = "/dev/shm/ag-test-XXXXXX", *p;
+	struct stat a, b;
+	struct copy_env env;
+	struct err e;
+	int status;
+
+	(void)state;
+	if (mkdtemp(shm) == NULL) {
+		skip();
+		return;
+	}
+	env_setup(&env);
+	assert_int_equal(stat(shm, &a), 0);
+	assert_int_equal(stat(env.tree, &b), 0);
+	if (a.st_dev == b.st_dev) {
+		rmdir(shm);
+		env_teardown(&env);
+		skip();
+		return;
+	}
+	env.sources[0].dir = shm;
+	fx_write_tree(shm, src);
+	p = tu_path(shm, "bin/run.sh");
+	assert_int_equal(chmod(p, 0755), 0);
+	free(p);
+	env_open_tree(&env);
+	assert_int_equal(run_ops(&env, ops, &e), 0);
+	fx_assert_tree(env.tree, want);
+	p = tu_path(env.tree, "bin/run.sh");
+	assert_int_equal(stat(p, &a), 0);
+	assert_int_equal(a.st_mode & 0777, 0700);
+	assert_int_equal(a.st_nlink, 1);
+	free(p);
+	free(tu_run(&status, "rm -rf '%s'", shm));
 	env_teardown(&env);
 }
 
@@ -535,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_copy_table),
 		cmocka_unit_test(test_copy_symlinks_never_followed),
 		cmocka_unit_test(test_copy_never_writes_sources),
+		cmocka_unit_test(test_copy_across_file_systems),
 		cmocka_unit_test(test_copy_reports_each_file),
 		cmocka_unit_test(test_copy_cancel_stops),
 		cmocka_unit_test(test_copy_extract),

@@ -68,6 +68,7 @@ static const struct match_case match_cases[] = {
 	{ "a,b", "a,b", true },
 	{ "*a*b*c", "xaybzc", true },
 	{ "*a*b*c", "xaybz", false },
+	{ "./dir//*.yaml", "dir/a.yaml", true },	/* "." and "" dropped */
 };
 
 static void
