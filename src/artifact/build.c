@@ -368,3 +368,11 @@ artifact_record_free(struct artifact_record *r)
 	kv_list_free(&r->annotations);
 	memset(r, 0, sizeof(*r));
 }
+
+int
+build_staging_cleanup(struct storage *s, struct err *e)
+{
+	if (copy_fs_remove(s->root_fd, ".staging", e) != 0)
+		return err_prefix(e, "clean up '%s/.staging'", s->root);
+	return 0;
+}

@@ -72,4 +72,10 @@ int build_artifact(const struct generator *g, const struct gen_artifact *a,
     struct err *e);
 void artifact_record_free(struct artifact_record *r);
 
+/* Builds stage under <storage root>/.staging/<name>-XXXXXX/ (removed when
+ * each build ends). A crash can leave such directories behind: the
+ * controller calls this once at startup, before any build, to remove the
+ * whole .staging directory. */
+int build_staging_cleanup(struct storage *s, struct err *e);
+
 #endif

@@ -451,6 +451,36 @@ test_build_unknown_revision_source(void **state)
 	env_teardown(&v);
 }
 
+static void
+test_build_staging_cleanup_removes_leftovers(void **state)
+{
+	struct fx_file junk[] = {{ ".staging/web-abc123/tree/f", "x" },
+	    { NULL, NULL }};
+	struct artifact_record r;
+	struct env v;
+	struct err e;
+	char *dir, *out;
+	int status;
+
+	(void)state;
+	env_setup_one_file(&v);
+	fx_write_tree(v.store, junk);
+	assert_int_equal(build_staging_cleanup(&v.storage, &e), 0);
+	dir = tu_path(v.store, ".staging");
+	assert_int_equal(access(dir, F_OK), -1);
+	free(dir);
+	/* a missing .staging is fine, and builds recreate it */
+	assert_int_equal(build_staging_cleanup(&v.storage, &e), 0);
+	if (build(&v, &r, &e) != 0)
+		fail_msg("%s", e.msg);
+	artifact_record_free(&r);
+	out = tu_run(&status, "find '%s/.staging' -mindepth 1", v.store);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "");		/* the build's own is gone */
+	free(out);
+	env_teardown(&v);
+}
+
 int
 main(void)
 {
@@ -463,6 +493,7 @@ main(void)
 		cmocka_unit_test(test_build_empty_artifact_is_archived),
 		cmocka_unit_test(test_build_failure_leaves_nothing),
 		cmocka_unit_test(test_build_unknown_revision_source),
+		cmocka_unit_test(test_build_staging_cleanup_removes_leftovers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
