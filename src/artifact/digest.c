@@ -17,8 +17,10 @@
 #include "artifact/blake3.h"
 
 #define DIGEST_FILE_BUF (64 * 1024)
-/* Offending strings are quoted in messages up to this many bytes. */
+/* Offending strings are quoted in messages up to this many bytes, each
+ * non-printable byte as \xNN (so messages stay printable ASCII). */
 #define DIGEST_QUOTE_MAX 80
+#define DIGEST_QUOTE_BUF (4 * DIGEST_QUOTE_MAX + 4)
 
 struct digest_algo_desc {
 	enum digest_algo algo;
@@ -33,6 +35,8 @@ static const struct digest_algo_desc digest_algos[] = {
 	{ DIGEST_SHA512, "sha512", 64, MBEDTLS_MD_SHA512 },
 	{ DIGEST_BLAKE3, "blake3", BLAKE3_OUT_LEN, MBEDTLS_MD_NONE },
 };
+static const char digest_hexdigits[] = "0123456789abcdef";
+
 #define DIGEST_NALGOS (sizeof(digest_algos) / sizeof(digest_algos[0]))
 #define DIGEST_VALID_NAMES "sha1, sha256, sha512, blake3"
 
@@ -60,25 +64,37 @@ digest_algo_lookup(const char *name, size_t len)
 	return NULL;
 }
 
-/* Copies s into out for quoting in a message, cut with "..." if long. */
+/* Copies at most len bytes of s (less at a NUL) into out for quoting in a
+ * message: printable ASCII as is, other bytes as \xNN, "..." when cut. */
 static void
-digest_quote(const char *s, char out[DIGEST_QUOTE_MAX + 4])
+digest_quote(const char *s, size_t len, char out[DIGEST_QUOTE_BUF])
 {
-	size_t n = strnlen(s, DIGEST_QUOTE_MAX + 1);
+	size_t i, o = 0;
+	unsigned char c;
 
-	if (n > DIGEST_QUOTE_MAX) {
-		memcpy(out, s, DIGEST_QUOTE_MAX);
-		memcpy(out + DIGEST_QUOTE_MAX, "...", 4);
-		return;
+	for (i = 0; i < len && s[i] != '\0'; i++) {
+		if (i == DIGEST_QUOTE_MAX) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = digest_hexdigits[c >> 4];
+		out[o++] = digest_hexdigits[c & 0xf];
 	}
-	memcpy(out, s, n);
-	out[n] = '\0';
+	out[o] = '\0';
 }
 
 int
 digest_algo_parse(const char *name, enum digest_algo *out, struct err *e)
 {
-	char quoted[DIGEST_QUOTE_MAX + 4];
+	char quoted[DIGEST_QUOTE_BUF];
 	const struct digest_algo_desc *d;
 
 	if (name == NULL)
@@ -86,7 +102,7 @@ digest_algo_parse(const char *name, enum digest_algo *out, struct err *e)
 		    DIGEST_VALID_NAMES ")");
 	d = digest_algo_lookup(name, strlen(name));
 	if (d == NULL) {
-		digest_quote(name, quoted);
+		digest_quote(name, SIZE_MAX, quoted);
 		return err_set(e, "unknown digest algorithm '%s' (valid: "
 		    DIGEST_VALID_NAMES ")", quoted);
 	}
@@ -195,15 +211,14 @@ digest_final(struct digest_ctx *ctx, uint8_t raw[DIGEST_RAW_MAX])
 void
 digest_format(enum digest_algo algo, const uint8_t *raw, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *name = digest_algo_name(algo);
 	size_t n = strlen(name), size = digest_algo_size(algo), i;
 
 	memcpy(out, name, n);
 	out[n++] = ':';
 	for (i = 0; i < size; i++) {
-		out[n++] = hex[raw[i] >> 4];
-		out[n++] = hex[raw[i] & 0xf];
+		out[n++] = digest_hexdigits[raw[i] >> 4];
+		out[n++] = digest_hexdigits[raw[i] & 0xf];
 	}
 	out[n] = '\0';
 }
@@ -235,17 +250,20 @@ static int
 digest_parse_hex(const char *s, const char *hex, size_t size, uint8_t *raw,
     struct err *e)
 {
-	char quoted[DIGEST_QUOTE_MAX + 4];
+	char quoted[DIGEST_QUOTE_BUF];
 	size_t i;
 	int hi, lo;
 
 	for (i = 0; i < 2 * size; i++) {
 		if (digest_hex_value(hex[i]) >= 0)
 			continue;
-		digest_quote(s, quoted);
-		return err_set(e, "digest '%s': non-hex character 0x%02x at "
-		    "offset %zu", quoted, (unsigned char)hex[i],
-		    (size_t)(hex - s) + i);
+		digest_quote(s, SIZE_MAX, quoted);
+		if (hex[i] >= 0x20 && hex[i] < 0x7f)
+			return err_set(e, "digest '%s': non-hex character "
+			    "'%c' at offset %zu", quoted, hex[i],
+			    (size_t)(hex - s) + i);
+		return err_set(e, "digest '%s': non-hex byte 0x%02x at offset "
+		    "%zu", quoted, (unsigned char)hex[i], (size_t)(hex - s) + i);
 	}
 	for (i = 0; i < size; i++) {
 		hi = digest_hex_value(hex[2 * i]);
@@ -259,7 +277,7 @@ int
 digest_parse(const char *s, enum digest_algo *algo,
     uint8_t raw[DIGEST_RAW_MAX], struct err *e)
 {
-	char quoted[DIGEST_QUOTE_MAX + 4];
+	char quoted[DIGEST_QUOTE_BUF], name[DIGEST_QUOTE_BUF];
 	const struct digest_algo_desc *d;
 	const char *colon, *hex;
 	size_t hexlen;
@@ -268,22 +286,21 @@ digest_parse(const char *s, enum digest_algo *algo,
 		return err_set(e, "digest missing");
 	colon = strchr(s, ':');
 	if (colon == NULL) {
-		digest_quote(s, quoted);
+		digest_quote(s, SIZE_MAX, quoted);
 		return err_set(e, "digest '%s': missing ':' between algorithm "
 		    "and hex value", quoted);
 	}
 	d = digest_algo_lookup(s, (size_t)(colon - s));
 	if (d == NULL) {
-		digest_quote(s, quoted);
-		return err_set(e, "digest '%s': unknown algorithm '%.*s' "
-		    "(valid: " DIGEST_VALID_NAMES ")", quoted,
-		    (int)((size_t)(colon - s) < DIGEST_QUOTE_MAX ?
-		    (size_t)(colon - s) : DIGEST_QUOTE_MAX), s);
+		digest_quote(s, SIZE_MAX, quoted);
+		digest_quote(s, (size_t)(colon - s), name);
+		return err_set(e, "digest '%s': unknown algorithm '%s' (valid: "
+		    DIGEST_VALID_NAMES ")", quoted, name);
 	}
 	hex = colon + 1;
 	hexlen = strlen(hex);
 	if (hexlen != 2 * d->size) {
-		digest_quote(s, quoted);
+		digest_quote(s, SIZE_MAX, quoted);
 		return err_set(e, "digest '%s': wrong length: %s needs %zu hex "
 		    "digits, got %zu", quoted, d->name, 2 * d->size, hexlen);
 	}

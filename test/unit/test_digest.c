@@ -274,12 +274,20 @@ test_digest_parse_errors_name_the_problem(void **state)
 
 	/* A non-hex digit: the message gives the character and its offset. */
 	snprintf(s, sizeof(s), "sha1:%039dg", 0);
-	expect_parse_error(s, "non-hex character 0x67", "offset 44", s);
+	expect_parse_error(s, "non-hex character 'g'", "offset 44", s);
 	snprintf(s, sizeof(s), "sha1:%039d ", 0);
-	expect_parse_error(s, "non-hex character 0x20", "offset 44", NULL);
+	expect_parse_error(s, "non-hex character ' '", "offset 44", NULL);
+	/* Other bytes are given in hex, and escaped in the quoted string. */
+	snprintf(s, sizeof(s), "sha1:%010d\001%029d", 0, 0);
+	expect_parse_error(s, "non-hex byte 0x01", "offset 15",
+	    "'sha1:0000000000\\x0100");
+	snprintf(s, sizeof(s), "sha1:%010d\377%029d", 0, 0);
+	expect_parse_error(s, "non-hex byte 0xff", "offset 15", "\\xff0");
+	expect_parse_error("sh\ta\\1:00", "unknown algorithm 'sh\\x09a\\x5c1'",
+	    "'sh\\x09a\\x5c1:00'", NULL);
 	/* A second ':' is not part of the hex. */
 	snprintf(s, sizeof(s), "sha1:%020d:%019d", 0, 0);
-	expect_parse_error(s, "non-hex character 0x3a", "offset 25", NULL);
+	expect_parse_error(s, "non-hex character ':'", "offset 25", NULL);
 }
 
 static void
