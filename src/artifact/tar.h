@@ -38,8 +38,9 @@ struct tar_write_result {
 	uint64_t size;			/* size of the .tar.gz in bytes */
 };
 
-/* Archives every entry under srcdir (sorted bytewise by relative path, which
- * is the order a walk of sorted directory listings gives) to dest_path. */
+/* Archives every entry under srcdir to dest_path, in the order of a
+ * depth-first walk of bytewise-sorted directory listings (Go's filepath.Walk,
+ * GNU tar --sort=name): the order tar_path_cmp defines. */
 int tar_write_dir(const char *srcdir, const char *dest_path,
     const struct tar_write_opts *opts, struct tar_write_result *res,
     struct err *e);
@@ -48,7 +49,8 @@ int tar_write_dir(const char *srcdir, const char *dest_path,
  * Lower-level writer, for callers that assemble an archive from files that
  * live in several places (the build engine archives straight from the source
  * trees, without a staging copy). The caller adds entries in the order they
- * must appear (sorted bytewise by name for reproducible output).
+ * must appear: sorted with tar_path_cmp, the archive is byte-identical to what
+ * tar_write_dir writes for the same tree.
  */
 struct tar_writer;
 
@@ -70,6 +72,11 @@ int tar_writer_finish(struct tar_writer *w, struct tar_write_result *res,
     struct err *e);
 /* Removes the temp file and frees w. */
 void tar_writer_abort(struct tar_writer *w);
+
+/* Orders relative paths (without trailing '/') as tar_write_dir emits them:
+ * bytewise, except that '/' sorts before every other byte, so "a/b" comes
+ * before "a-b" and "a.txt" (plain strcmp would put it after them). */
+int tar_path_cmp(const char *a, const char *b);
 
 /* True for the version-control directory names the writer skips. */
 bool tar_is_vcs_dir(const char *basename);

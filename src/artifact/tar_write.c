@@ -54,6 +54,8 @@ struct tar_writer {
 	char *dest;			/* final path (owned) */
 	char *tmp;			/* temp path beside it (owned) */
 	int fd;				/* temp file, -1 once closed */
+	dev_t tmp_dev;			/* its identity: never archived */
+	ino_t tmp_ino;
 	z_stream zs;
 	gz_header gzh;			/* zlib keeps a pointer to it */
 	struct digest_ctx dg;
@@ -81,6 +83,20 @@ tar_is_vcs_dir(const char *name)
 		if (strcmp(name, vcs[i]) == 0)
 			return true;
 	return false;
+}
+
+int
+tar_path_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+	int x, y;
+
+	for (; *p != '\0' && *p == *q; p++, q++)
+		;
+	x = *p == '/' ? 1 : *p == '\0' ? 0 : *p + 1;
+	y = *q == '/' ? 1 : *q == '\0' ? 0 : *q + 1;
+	return x - y;
 }
 
 /* Writes the compressed bytes gathered in w->out and digests them. */
@@ -235,6 +251,7 @@ tar_writer_open(const char *dest_path, const struct tar_write_opts *opts,
     struct tar_writer **out, struct err *e)
 {
 	struct tar_writer *w;
+	struct stat st;
 	int level = opts->level == 0 ? 6 : opts->level;
 
 	*out = NULL;
@@ -282,11 +299,13 @@ tar_writer_open(const char *dest_path, const struct tar_write_opts *opts,
 		tar_writer_abort(w);
 		return -1;
 	}
-	if (fchmod(w->fd, 0600) != 0) {
+	if (fchmod(w->fd, 0600) != 0 || fstat(w->fd, &st) != 0) {
 		err_sys(e, errno, "chmod %s", w->tmp);
 		tar_writer_abort(w);
 		return -1;
 	}
+	w->tmp_dev = st.st_dev;
+	w->tmp_ino = st.st_ino;
 	*out = w;
 	return 0;
 }
@@ -466,7 +485,7 @@ struct tw_walk {
 static int
 tw_name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return tar_path_cmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -570,6 +589,8 @@ tw_walk_entry(struct tw_walk *wk, int dfd, size_t plen, const char *name,
 		return err_sys(e, errno, "open '%s'", wk->path);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		rc = 0;		/* replaced by something else meanwhile */
+	else if (st.st_dev == wk->w->tmp_dev && st.st_ino == wk->w->tmp_ino)
+		rc = 0;		/* our own output, when dest is inside */
 	else
 		rc = tar_writer_add_fd(wk->w, wk->path, fd,
 		    (st.st_mode & 0111) != 0, e);

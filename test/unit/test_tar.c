@@ -498,6 +498,94 @@ test_writer_api_and_temp_files(void **state)
 	tu_rmtree(outdir);
 }
 
+/* tar_writer fed in tar_path_cmp order writes what tar_write_dir writes,
+ * including for names where '/' and '-' or '.' compete. */
+static void
+test_writer_order_matches_dir_walk(void **state)
+{
+	static const char *const paths[] = {
+		"a.txt", "a.d/y", "a-b", "a/x", "a/x-y/z", "a/x.y", "a.d",
+		"a", "a/x-y",
+	};
+	static const bool is_dir[] = {
+		false, false, false, false, false, false, true, true, true,
+	};
+	size_t n = sizeof(paths) / sizeof(paths[0]), i, j;
+	struct tar_write_opts opts = { .algo = DIGEST_SHA256 };
+	struct tar_write_result r1, r2;
+	struct tar_writer *w;
+	const char *sorted[16];
+	bool sdir[16];
+	char *tree = tu_mkdtemp(), *outdir = tu_mkdtemp(), *d1, *d2, *out;
+	struct err e;
+	int status;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		char *p = tu_path(tree, paths[i]);
+
+		if (is_dir[i])
+			run_ok("mkdir -p '%s'", p);
+		else
+			tu_write_str(tree, paths[i], paths[i]);
+		free(p);
+		sorted[i] = paths[i];
+		sdir[i] = is_dir[i];
+	}
+	/* Insertion sort with tar_path_cmp. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && tar_path_cmp(sorted[j - 1], sorted[j]) > 0;
+		    j--) {
+			const char *t = sorted[j];
+			bool b = sdir[j];
+
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+			sdir[j] = sdir[j - 1];
+			sdir[j - 1] = b;
+		}
+	assert_true(tar_path_cmp("a/x", "a-b") < 0);
+	assert_true(strcmp("a/x", "a-b") > 0);
+	assert_true(tar_path_cmp("a", "a/x") < 0);
+	assert_int_equal(tar_path_cmp("a/x", "a/x"), 0);
+	d1 = tu_path(outdir, "walk.tar.gz");
+	d2 = tu_path(outdir, "api.tar.gz");
+	assert_int_equal(tar_write_dir(tree, d1, &opts, &r1, &e), 0);
+	assert_int_equal(tar_writer_open(d2, &opts, &w, &e), 0);
+	for (i = 0; i < n; i++) {
+		char *p = tu_path(tree, sorted[i]);
+
+		if (sdir[i])
+			assert_int_equal(tar_writer_add_dir(w, sorted[i], &e), 0);
+		else
+			assert_int_equal(tar_writer_add_file(w, sorted[i], p,
+			    &e), 0);
+		free(p);
+	}
+	assert_int_equal(tar_writer_finish(w, &r2, &e), 0);
+	assert_string_equal(r1.digest, r2.digest);
+	out = tu_run(&status, TARCHECK " '%s' | awk '{print $NF}' | "
+	    "tr '\\n' ' '", d1);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "a/ a/x a/x-y/ a/x-y/z a/x.y a-b a.d/ "
+	    "a.d/y a.txt ");
+	free(out);
+	out = tu_run(&status, "tar -tzf '%s' | tr '\\n' ' '", d2);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "a/ a/x a/x-y/ a/x-y/z a/x.y a-b a.d/ "
+	    "a.d/y a.txt ");
+	free(out);
+	/* An archive written inside its own source tree skips itself. */
+	free(d1);
+	d1 = tu_path(tree, "zz-self.tar.gz");
+	assert_int_equal(tar_write_dir(tree, d1, &opts, &r2, &e), 0);
+	assert_string_equal(r1.digest, r2.digest);
+	free(d1);
+	free(d2);
+	tu_rmtree(tree);
+	tu_rmtree(outdir);
+}
+
 /* Raw archives for the reader tests. */
 
 struct rawtar {
@@ -555,22 +643,29 @@ raw_end(struct rawtar *t)
 	raw_put(t, z, sizeof(z));
 }
 
+/* A gzip deflate stream with its first input and output buffer set. */
+static void
+gz_begin(z_stream *zs, int level, const void *data, size_t len,
+    unsigned char *out, size_t cap)
+{
+	memset(zs, 0, sizeof(*zs));
+	assert_int_equal(deflateInit2(zs, level, Z_DEFLATED, 31, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	zs->next_in = (Bytef *)(uintptr_t)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = out;
+	zs->avail_out = (uInt)cap;
+}
+
 /* gzip (one member) of the bytes in t; malloc'd. */
 static unsigned char *
 gz(const void *data, size_t len, size_t *outlen)
 {
 	z_stream zs;
-	unsigned char *out;
 	size_t cap = len + len / 100 + 1024;
+	unsigned char *out = malloc(cap);
 
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
-	out = malloc(cap);
-	zs.next_in = (Bytef *)(uintptr_t)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
+	gz_begin(&zs, 6, data, len, out, cap);
 	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
 	*outlen = cap - zs.avail_out;
 	deflateEnd(&zs);
@@ -592,16 +687,10 @@ gz_zero_bomb(const void *prefix, size_t plen, size_t mib, size_t *outlen)
 	z_stream zs;
 	uint64_t total;
 
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 31, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
 	cap = 1 << 20;
 	out = malloc(cap);
 	/* The prefix and the first MiB: the gzip header and history. */
-	zs.next_in = (Bytef *)(uintptr_t)prefix;
-	zs.avail_in = (uInt)plen;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
+	gz_begin(&zs, 9, prefix, plen, out, cap);
 	assert_int_equal(deflate(&zs, Z_FULL_FLUSH), Z_OK);
 	zs.next_in = zeros;
 	zs.avail_in = sizeof(zeros);
@@ -756,27 +845,28 @@ test_reject_links_and_special_files(void **state)
 {
 	struct rawtar t = { 0 };
 
+	static const struct {
+		const char *name;
+		char type;
+		const char *link, *msg;
+	} cases[] = {
+		{ "s", '2', "/etc/passwd", "symbolic links are not allowed" },
+		{ "h", '1', "f.txt", "hard links are not allowed" },
+		{ "null", '3', NULL, "device files are not allowed" },
+		{ "blk", '4', NULL, "device files are not allowed" },
+		{ "p", '6', NULL, "fifos are not allowed" },
+	};
+	size_t i;
+
 	(void)state;
-	raw_entry(&t, "s", '2', NULL, 0, "/etc/passwd");
-	raw_end(&t);
-	expect_rejected(&t, "s", "symbolic links are not allowed");
-	t.len = 0;
-	raw_entry(&t, "f.txt", '0', "x", 1, NULL);
-	raw_entry(&t, "h", '1', NULL, 0, "f.txt");
-	raw_end(&t);
-	expect_rejected(&t, "h", "hard links are not allowed");
-	t.len = 0;
-	raw_entry(&t, "null", '3', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "null", "device files are not allowed");
-	t.len = 0;
-	raw_entry(&t, "blk", '4', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "blk", "device files are not allowed");
-	t.len = 0;
-	raw_entry(&t, "p", '6', NULL, 0, NULL);
-	raw_end(&t);
-	expect_rejected(&t, "p", "fifos are not allowed");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t.len = 0;
+		raw_entry(&t, "f.txt", '0', "x", 1, NULL);
+		raw_entry(&t, cases[i].name, cases[i].type, NULL, 0,
+		    cases[i].link);
+		raw_end(&t);
+		expect_rejected(&t, cases[i].name, cases[i].msg);
+	}
 	free(t.p);
 }
 
@@ -1110,6 +1200,64 @@ test_extract_foreign_archives(void **state)
 	tu_rmtree(arch);
 }
 
+/* Appends one PAX record "<len> key=value\n" to buf. */
+static size_t
+pax_record(char *buf, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+
+	while ((size_t)snprintf(NULL, 0, "%zu", len) + body != len)
+		len++;
+	return (size_t)sprintf(buf, "%zu %s=%s\n", len, key, value);
+}
+
+/* PAX 'x' path= and size= override the header; 'g' is ignored; a broken
+ * record is rejected. */
+static void
+test_extract_pax_records(void **state)
+{
+	char pax[1024], name[301], *p, *c;
+	unsigned char pad[512] = { 0 };
+	struct rawtar t = { 0 };
+	struct hostile h;
+	struct err e;
+	unsigned char *z;
+	size_t n, zl;
+
+	(void)state;
+	memset(name, 'p', 300);
+	memcpy(name + 100, "/", 1);
+	name[300] = '\0';
+	n = pax_record(pax, "comment", "global");
+	raw_entry(&t, "pax_global_header", 'g', pax, n, NULL);
+	n = pax_record(pax, "path", name);
+	n += pax_record(pax + n, "size", "3");
+	n += pax_record(pax + n, "mtime", "1234.5");
+	raw_entry(&t, "PaxHeaders/x", 'x', pax, n, NULL);
+	raw_entry(&t, "short-name", '0', NULL, 0, NULL);	/* size 0 */
+	raw_put(&t, "abc", 3);
+	raw_put(&t, pad, 509);
+	raw_end(&t);
+	z = gz(t.p, t.len, &zl);
+	hostile_setup(&h);
+	if (hostile_extract(&h, z, zl, NULL, &e) != 0)
+		fail_msg("%s", e.msg);
+	p = tu_path(h.target, name);
+	c = tu_read(p, NULL);
+	assert_string_equal(c, "abc");
+	free(c);
+	free(p);
+	hostile_teardown(&h);
+	free(z);
+	/* A record whose length runs past the header. */
+	t.len = 0;
+	raw_entry(&t, "PaxHeaders/y", 'x', "99 path=x\n", 10, NULL);
+	raw_entry(&t, "y", '0', "y", 1, NULL);
+	raw_end(&t);
+	expect_rejected(&t, "PaxHeaders/y", "malformed PAX");
+	free(t.p);
+}
+
 static int
 setup(void **state)
 {
@@ -1132,6 +1280,7 @@ main(void)
 		cmocka_unit_test(test_digest_matches_reference_tools),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_writer_api_and_temp_files),
+		cmocka_unit_test(test_writer_order_matches_dir_walk),
 		cmocka_unit_test(test_reject_traversal_and_absolute),
 		cmocka_unit_test(test_reject_links_and_special_files),
 		cmocka_unit_test(test_reject_gzip_bombs),
@@ -1139,6 +1288,7 @@ main(void)
 		cmocka_unit_test(test_reject_corrupt_input),
 		cmocka_unit_test(test_preexisting_symlinks_not_followed),
 		cmocka_unit_test(test_extract_foreign_archives),
+		cmocka_unit_test(test_extract_pax_records),
 	};
 	return cmocka_run_group_tests_name("tar", tests, setup, NULL);
 }
