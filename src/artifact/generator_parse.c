@@ -353,33 +353,49 @@ generators_free(struct generator *gs, size_t n)
 }
 
 int
-generator_parse_yaml(const char *buf, size_t len, struct generator **out,
-    size_t *n_out, struct err *e)
+generator_parse_yaml_docs(const char *buf, size_t len,
+    struct generator **out, size_t *n_out, json_t **docs_out, struct err *e)
 {
 	struct generator *gs = NULL;
-	json_t *docs, *doc;
+	json_t *docs, *doc, *kept;
 	size_t i, n = 0;
 
 	if (yaml_json_load(buf, len, NULL, &docs, e) < 0)
 		return -1;
+	kept = json_array();
 	if (json_array_size(docs) > 0 &&
 	    (gs = calloc(json_array_size(docs), sizeof(*gs))) == NULL) {
-		json_decref(docs);
-		return err_set(e, "out of memory");
+		err_set(e, "out of memory");
+		goto fail;
 	}
 	json_array_foreach(docs, i, doc) {
 		if (json_is_null(doc))
 			continue;
 		if (generator_from_json(doc, &gs[n], e) < 0) {
 			err_prefix(e, "document %zu", i + 1);
-			generators_free(gs, n);
-			json_decref(docs);
-			return -1;
+			goto fail;
 		}
+		json_array_append(kept, doc);
 		n++;
 	}
 	json_decref(docs);
 	*out = gs;
 	*n_out = n;
+	if (docs_out != NULL)
+		*docs_out = kept;
+	else
+		json_decref(kept);
 	return 0;
+fail:
+	generators_free(gs, n);
+	json_decref(docs);
+	json_decref(kept);
+	return -1;
+}
+
+int
+generator_parse_yaml(const char *buf, size_t len, struct generator **out,
+    size_t *n_out, struct err *e)
+{
+	return generator_parse_yaml_docs(buf, len, out, n_out, NULL, e);
 }
