@@ -6,15 +6,16 @@
  * tar_writer owns its temp file, zlib stream, digest context and buffers
  * until tar_writer_finish or tar_writer_abort frees it.
  *
- * libtar is used for what it is good at, the header layout (struct
- * tar_header) and its encoders (th_set_type, th_set_mode, th_set_mtime,
- * th_finish for the GNU magic and the checksum), but not for I/O: its
- * tartype_t write callback only receives an int fd, which would force a
- * global or thread-local "current writer" to reach the zlib stream. Instead
- * each 512-byte header is encoded into a stack TAR's th_buf and fed, like the
- * file bytes, straight into deflate. Sizes are encoded here (libtar's encoders
- * take an int, too small for files over 2 GiB); names are copied here too, so
- * th_set_path's own GNU long-name handling (a strdup per entry) is not used.
+ * libtar is used for the header layout (struct tar_header), th_set_type and
+ * th_finish (GNU magic and checksum), but not for I/O: its tartype_t write
+ * callback only receives an int fd, which would force a global or
+ * thread-local "current writer" to reach the zlib stream. Instead each
+ * 512-byte header is encoded into a stack TAR's th_buf and fed, like the file
+ * bytes, straight into deflate. Numbers are encoded here, zero-padded octal as
+ * GNU tar and Go write them (libtar's encoders pad with spaces and take an
+ * int, too small for sizes over 2 GiB; base-256 is used from 8 GiB); names
+ * are copied here too, so th_set_path's GNU long-name handling (a strdup per
+ * entry) is not used.
  * th_set_user/th_set_group are never called: they look names up in the
  * password database, and entries must carry uid/gid 0 with empty names.
  *
@@ -54,6 +55,7 @@ struct tar_writer {
 	char *tmp;			/* temp path beside it (owned) */
 	int fd;				/* temp file, -1 once closed */
 	z_stream zs;
+	gz_header gzh;			/* zlib keeps a pointer to it */
 	struct digest_ctx dg;
 	enum digest_algo algo;
 	uint64_t size;			/* compressed bytes written */
@@ -161,11 +163,11 @@ tw_header_encode(TAR *t, const char *name, size_t len, char type,
 		th_set_type(t, S_IFREG);
 	else
 		t->th_buf.typeflag = type;
-	th_set_mode(t, perm);
-	int_to_oct(0, t->th_buf.uid, sizeof(t->th_buf.uid));
-	int_to_oct(0, t->th_buf.gid, sizeof(t->th_buf.gid));
+	tw_numeric(t->th_buf.mode, sizeof(t->th_buf.mode), perm);
+	tw_numeric(t->th_buf.uid, sizeof(t->th_buf.uid), 0);
+	tw_numeric(t->th_buf.gid, sizeof(t->th_buf.gid), 0);
 	tw_numeric(t->th_buf.size, sizeof(t->th_buf.size), size);
-	th_set_mtime(t, 0);
+	tw_numeric(t->th_buf.mtime, sizeof(t->th_buf.mtime), 0);
 	th_finish(t);		/* GNU magic (TAR_GNU) and checksum */
 }
 
@@ -232,7 +234,6 @@ int
 tar_writer_open(const char *dest_path, const struct tar_write_opts *opts,
     struct tar_writer **out, struct err *e)
 {
-	gz_header gzh;
 	struct tar_writer *w;
 	int level = opts->level == 0 ? 6 : opts->level;
 
@@ -269,9 +270,8 @@ tar_writer_open(const char *dest_path, const struct tar_write_opts *opts,
 		return err_set(e, "archive %s: zlib initialisation failed",
 		    dest_path);
 	}
-	memset(&gzh, 0, sizeof(gzh));
-	gzh.os = TW_GZIP_OS_UNIX;
-	deflateSetHeader(&w->zs, &gzh);
+	w->gzh.os = TW_GZIP_OS_UNIX;	/* the rest zero: no name, mtime 0 */
+	deflateSetHeader(&w->zs, &w->gzh);
 	w->zs.next_out = w->out;
 	w->zs.avail_out = TW_OUT_SIZE;
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
@@ -515,7 +515,8 @@ tw_names_read(int dfd, const char *rel, char ***out, size_t *count,
 		goto fail;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), tw_name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), tw_name_cmp);
 	*out = names;
 	*count = n;
 	return 0;
