@@ -775,7 +775,6 @@ static int
 run_generator(struct dr *d, size_t gi, json_t *items, struct err *e)
 {
 	const struct generator *g = &d->gens[gi];
-	struct gen_validate_opts vo = { .no_cross_namespace_refs = d->no_cross };
 	struct gen_artifact *rendered = NULL;
 	const struct gen_artifact *arts = NULL;
 	struct build_source *bs = NULL;
@@ -784,8 +783,6 @@ run_generator(struct dr *d, size_t gi, json_t *items, struct err *e)
 	size_t n = 0;
 	int rc = -1;
 
-	if (generator_validate(g, &vo, e) < 0)
-		goto out;
 	if ((bs = gen_build_sources(d, g, e)) == NULL ||
 	    gen_artifacts(d, g, &rendered, &arts, &n, e) < 0)
 		goto prefix;
@@ -855,6 +852,18 @@ storage_open(struct dr *d, struct err *e)
 	return rc;
 }
 
+/* Every generator is validated before anything is extracted or built. */
+static int
+validate_all(const struct dr *d, struct err *e)
+{
+	struct gen_validate_opts vo = { .no_cross_namespace_refs = d->no_cross };
+
+	for (size_t i = 0; i < d->n_gens; i++)
+		if (generator_validate(&d->gens[i], &vo, e) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 dr_run(struct dr *d, struct err *e)
 {
@@ -868,7 +877,8 @@ dr_run(struct dr *d, struct err *e)
 		err_set(e, "no ArtifactGenerator documents in the input");
 		goto out;
 	}
-	if (sources_prepare(d, e) < 0 || storage_open(d, e) < 0)
+	if (validate_all(d, e) < 0 || sources_prepare(d, e) < 0 ||
+	    storage_open(d, e) < 0)
 		goto out;
 	for (size_t i = 0; i < d->n_gens; i++)
 		if (run_generator(d, i, items, e) < 0)
