@@ -9,7 +9,6 @@
 #include "dryrun.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -26,6 +25,7 @@
 
 #include "artifact/build.h"
 #include "artifact/digest.h"
+#include "artifact/dir_list.h"
 #include "artifact/generator_parse.h"
 #include "artifact/generator_validate.h"
 #include "artifact/path_pattern.h"
@@ -344,12 +344,6 @@ load_file(struct dr *d, const char *path, struct err *e)
 }
 
 static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 digest_fd(struct digest_ctx *ctx, int fd, const char *rel, struct err *e)
 {
 	char *buf = malloc(65536);
@@ -367,45 +361,6 @@ digest_fd(struct digest_ctx *ctx, int fd, const char *rel, struct err *e)
 		digest_update(ctx, buf, (size_t)r);
 	}
 	free(buf);
-	return 0;
-}
-
-/* The sorted entry names of dirfd (malloc'd array of malloc'd names). */
-static int
-dir_names(int dirfd, const char *rel, char ***out, size_t *n_out,
-    struct err *e)
-{
-	int fd = dup(dirfd);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	char **names = NULL, **p;
-	size_t n = 0;
-	struct dirent *de;
-
-	if (dir == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(e, errno, "cannot list '%s'", rel);
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((p = realloc(names, (n + 1) * sizeof(*p))) == NULL ||
-		    (p[n] = strdup(de->d_name)) == NULL) {
-			names = p ? p : names;
-			closedir(dir);
-			for (size_t i = 0; i < n; i++)
-				free(names[i]);
-			free(names);
-			return err_set(e, "out of memory");
-		}
-		names = p;
-		n++;
-	}
-	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*out = names;
-	*n_out = n;
 	return 0;
 }
 
@@ -459,14 +414,12 @@ dir_digest_walk(struct digest_ctx *ctx, int dirfd, char *rel, size_t depth,
 	if (depth > DR_MAX_DEPTH)
 		return err_set(e, "directories nested deeper than %d at '%s'",
 		    DR_MAX_DEPTH, rel);
-	if (dir_names(dirfd, rel, &names, &n, e) < 0)
+	if (dir_list_sorted(dirfd, *rel ? rel : ".", false, NULL, &names, &n,
+	    e) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0)
-			rc = dir_digest_entry(ctx, dirfd, names[i], rel, depth, e);
-		free(names[i]);
-	}
-	free(names);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = dir_digest_entry(ctx, dirfd, names[i], rel, depth, e);
+	dir_list_free(names, n);
 	return rc;
 }
 

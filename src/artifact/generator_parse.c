@@ -11,7 +11,7 @@
 
 #include "artifact/yaml_json.h"
 
-#define PATH_MAX_LEN 128
+#define PATH_BUF 256
 
 static const char *
 json_type_name(const json_t *v)
@@ -110,10 +110,44 @@ parse_string_map(const json_t *obj, const char *key, const char *path,
 	return 0;
 }
 
+typedef int (*elem_parse_fn)(const json_t *v, const char *path, void *elem,
+    struct err *e);
+
+/*
+ * obj[key], a list (absent or null: empty), into a calloc'd array of
+ * elem_size items parsed by fn. *n counts the items started, so the caller
+ * frees partially filled arrays on error; *items is set in all cases.
+ */
 static int
-parse_source(const json_t *v, const char *path, struct gen_source *s,
+parse_list(const json_t *obj, const char *key, const char *path,
+    size_t elem_size, void **items, size_t *n, elem_parse_fn fn,
     struct err *e)
 {
+	char sub[PATH_BUF];
+	const json_t *arr, *item;
+	size_t i;
+
+	if (get_typed(obj, key, path, JSON_ARRAY, &arr, e) < 0)
+		return -1;
+	if (arr == NULL || json_array_size(arr) == 0)
+		return 0;
+	if ((*items = calloc(json_array_size(arr), elem_size)) == NULL)
+		return err_set(e, "out of memory");
+	json_array_foreach(arr, i, item) {
+		snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path, *path ? "." : "",
+		    key, i);
+		(*n)++;
+		if (fn(item, sub, (char *)*items + i * elem_size, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_source(const json_t *v, const char *path, void *elem, struct err *e)
+{
+	struct gen_source *s = elem;
+
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
 		    json_type_name(v));
@@ -173,9 +207,10 @@ parse_excludes(const json_t *v, const char *path, struct gen_copy *c,
 }
 
 static int
-parse_copy(const json_t *v, const char *path, struct gen_copy *c,
-    struct err *e)
+parse_copy(const json_t *v, const char *path, void *elem, struct err *e)
 {
+	struct gen_copy *c = elem;
+
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
 		    json_type_name(v));
@@ -187,12 +222,11 @@ parse_copy(const json_t *v, const char *path, struct gen_copy *c,
 }
 
 static int
-parse_artifact(const json_t *v, const char *path, struct gen_artifact *a,
-    struct err *e)
+parse_artifact(const json_t *v, const char *path, void *elem, struct err *e)
 {
-	char sub[PATH_MAX_LEN + 32];
-	const json_t *arr, *item;
-	size_t i;
+	struct gen_artifact *a = elem;
+	void *copies = NULL;
+	int rc;
 
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
@@ -200,67 +234,29 @@ parse_artifact(const json_t *v, const char *path, struct gen_artifact *a,
 	if (get_string(v, "name", path, true, &a->name, e) < 0 ||
 	    get_string(v, "revision", path, false, &a->revision, e) < 0 ||
 	    get_string(v, "originRevision", path, false, &a->origin_revision,
-	    e) < 0 ||
-	    get_typed(v, "copy", path, JSON_ARRAY, &arr, e) < 0)
+	    e) < 0)
 		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	a->copy = calloc(json_array_size(arr), sizeof(*a->copy));
-	if (a->copy == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(sub, sizeof(sub), "%s.copy[%zu]", path, i);
-		a->n_copy++;
-		if (parse_copy(item, sub, &a->copy[i], e) < 0)
-			return -1;
-	}
-	return 0;
+	rc = parse_list(v, "copy", path, sizeof(*a->copy), &copies, &a->n_copy,
+	    parse_copy, e);
+	a->copy = copies;
+	return rc;
 }
 
 static int
-parse_sources(const json_t *spec, struct generator *g, struct err *e)
+parse_lists(const json_t *spec, struct generator *g, struct err *e)
 {
-	char path[PATH_MAX_LEN];
-	const json_t *arr, *item;
-	size_t i;
+	void *sources = NULL, *artifacts = NULL;
+	int rc;
 
-	if (get_typed(spec, "sources", "spec", JSON_ARRAY, &arr, e) < 0)
+	rc = parse_list(spec, "sources", "spec", sizeof(*g->sources), &sources,
+	    &g->n_sources, parse_source, e);
+	g->sources = sources;
+	if (rc < 0)
 		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	g->sources = calloc(json_array_size(arr), sizeof(*g->sources));
-	if (g->sources == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(path, sizeof(path), "spec.sources[%zu]", i);
-		g->n_sources++;
-		if (parse_source(item, path, &g->sources[i], e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-parse_artifacts(const json_t *spec, struct generator *g, struct err *e)
-{
-	char path[PATH_MAX_LEN];
-	const json_t *arr, *item;
-	size_t i;
-
-	if (get_typed(spec, "artifacts", "spec", JSON_ARRAY, &arr, e) < 0)
-		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	g->artifacts = calloc(json_array_size(arr), sizeof(*g->artifacts));
-	if (g->artifacts == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(path, sizeof(path), "spec.artifacts[%zu]", i);
-		g->n_artifacts++;
-		if (parse_artifact(item, path, &g->artifacts[i], e) < 0)
-			return -1;
-	}
-	return 0;
+	rc = parse_list(spec, "artifacts", "spec", sizeof(*g->artifacts),
+	    &artifacts, &g->n_artifacts, parse_artifact, e);
+	g->artifacts = artifacts;
+	return rc;
 }
 
 static int
@@ -272,8 +268,7 @@ parse_spec(const json_t *obj, struct generator *g, struct err *e)
 		return -1;
 	if (spec == NULL)
 		return err_set(e, "spec: required field is missing");
-	if (parse_sources(spec, g, e) < 0 ||
-	    get_string(spec, "pathPattern", "spec", false, &g->path_pattern,
+	if (get_string(spec, "pathPattern", "spec", false, &g->path_pattern,
 	    e) < 0 ||
 	    get_typed(spec, "commonMetadata", "spec", JSON_OBJECT, &cm, e) < 0)
 		return -1;
@@ -283,7 +278,7 @@ parse_spec(const json_t *obj, struct generator *g, struct err *e)
 	    parse_string_map(cm, "annotations", "spec.commonMetadata",
 	    &g->annotations, e) < 0))
 		return -1;
-	return parse_artifacts(spec, g, e);
+	return parse_lists(spec, g, e);
 }
 
 static int
