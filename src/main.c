@@ -3,12 +3,16 @@
  * (First sketch: the wiring grows with each part of the controller.)
  */
 #include <stdio.h>
+#include <string.h>
+
+#include "dryrun.h"
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--dry-run") == 0)
+			return dryrun_main(argc, argv);
 	fprintf(stderr, "artifact-generator: not implemented yet\n");
 	return 1;
 }

@@ -11,7 +11,7 @@
 
 #include "artifact/yaml_json.h"
 
-#define PATH_MAX_LEN 128
+#define PATH_BUF 256
 
 static const char *
 json_type_name(const json_t *v)
@@ -110,10 +110,44 @@ parse_string_map(const json_t *obj, const char *key, const char *path,
 	return 0;
 }
 
+typedef int (*elem_parse_fn)(const json_t *v, const char *path, void *elem,
+    struct err *e);
+
+/*
+ * obj[key], a list (absent or null: empty), into a calloc'd array of
+ * elem_size items parsed by fn. *n counts the items started, so the caller
+ * frees partially filled arrays on error; *items is set in all cases.
+ */
 static int
-parse_source(const json_t *v, const char *path, struct gen_source *s,
+parse_list(const json_t *obj, const char *key, const char *path,
+    size_t elem_size, void **items, size_t *n, elem_parse_fn fn,
     struct err *e)
 {
+	char sub[PATH_BUF];
+	const json_t *arr, *item;
+	size_t i;
+
+	if (get_typed(obj, key, path, JSON_ARRAY, &arr, e) < 0)
+		return -1;
+	if (arr == NULL || json_array_size(arr) == 0)
+		return 0;
+	if ((*items = calloc(json_array_size(arr), elem_size)) == NULL)
+		return err_set(e, "out of memory");
+	json_array_foreach(arr, i, item) {
+		snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path, *path ? "." : "",
+		    key, i);
+		(*n)++;
+		if (fn(item, sub, (char *)*items + i * elem_size, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_source(const json_t *v, const char *path, void *elem, struct err *e)
+{
+	struct gen_source *s = elem;
+
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
 		    json_type_name(v));
@@ -173,9 +207,10 @@ parse_excludes(const json_t *v, const char *path, struct gen_copy *c,
 }
 
 static int
-parse_copy(const json_t *v, const char *path, struct gen_copy *c,
-    struct err *e)
+parse_copy(const json_t *v, const char *path, void *elem, struct err *e)
 {
+	struct gen_copy *c = elem;
+
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
 		    json_type_name(v));
@@ -187,12 +222,11 @@ parse_copy(const json_t *v, const char *path, struct gen_copy *c,
 }
 
 static int
-parse_artifact(const json_t *v, const char *path, struct gen_artifact *a,
-    struct err *e)
+parse_artifact(const json_t *v, const char *path, void *elem, struct err *e)
 {
-	char sub[PATH_MAX_LEN + 32];
-	const json_t *arr, *item;
-	size_t i;
+	struct gen_artifact *a = elem;
+	void *copies = NULL;
+	int rc;
 
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected a mapping, got %s", path,
@@ -200,67 +234,29 @@ parse_artifact(const json_t *v, const char *path, struct gen_artifact *a,
 	if (get_string(v, "name", path, true, &a->name, e) < 0 ||
 	    get_string(v, "revision", path, false, &a->revision, e) < 0 ||
 	    get_string(v, "originRevision", path, false, &a->origin_revision,
-	    e) < 0 ||
-	    get_typed(v, "copy", path, JSON_ARRAY, &arr, e) < 0)
+	    e) < 0)
 		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	a->copy = calloc(json_array_size(arr), sizeof(*a->copy));
-	if (a->copy == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(sub, sizeof(sub), "%s.copy[%zu]", path, i);
-		a->n_copy++;
-		if (parse_copy(item, sub, &a->copy[i], e) < 0)
-			return -1;
-	}
-	return 0;
+	rc = parse_list(v, "copy", path, sizeof(*a->copy), &copies, &a->n_copy,
+	    parse_copy, e);
+	a->copy = copies;
+	return rc;
 }
 
 static int
-parse_sources(const json_t *spec, struct generator *g, struct err *e)
+parse_lists(const json_t *spec, struct generator *g, struct err *e)
 {
-	char path[PATH_MAX_LEN];
-	const json_t *arr, *item;
-	size_t i;
+	void *sources = NULL, *artifacts = NULL;
+	int rc;
 
-	if (get_typed(spec, "sources", "spec", JSON_ARRAY, &arr, e) < 0)
+	rc = parse_list(spec, "sources", "spec", sizeof(*g->sources), &sources,
+	    &g->n_sources, parse_source, e);
+	g->sources = sources;
+	if (rc < 0)
 		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	g->sources = calloc(json_array_size(arr), sizeof(*g->sources));
-	if (g->sources == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(path, sizeof(path), "spec.sources[%zu]", i);
-		g->n_sources++;
-		if (parse_source(item, path, &g->sources[i], e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-parse_artifacts(const json_t *spec, struct generator *g, struct err *e)
-{
-	char path[PATH_MAX_LEN];
-	const json_t *arr, *item;
-	size_t i;
-
-	if (get_typed(spec, "artifacts", "spec", JSON_ARRAY, &arr, e) < 0)
-		return -1;
-	if (arr == NULL || json_array_size(arr) == 0)
-		return 0;
-	g->artifacts = calloc(json_array_size(arr), sizeof(*g->artifacts));
-	if (g->artifacts == NULL)
-		return err_set(e, "out of memory");
-	json_array_foreach(arr, i, item) {
-		snprintf(path, sizeof(path), "spec.artifacts[%zu]", i);
-		g->n_artifacts++;
-		if (parse_artifact(item, path, &g->artifacts[i], e) < 0)
-			return -1;
-	}
-	return 0;
+	rc = parse_list(spec, "artifacts", "spec", sizeof(*g->artifacts),
+	    &artifacts, &g->n_artifacts, parse_artifact, e);
+	g->artifacts = artifacts;
+	return rc;
 }
 
 static int
@@ -272,8 +268,7 @@ parse_spec(const json_t *obj, struct generator *g, struct err *e)
 		return -1;
 	if (spec == NULL)
 		return err_set(e, "spec: required field is missing");
-	if (parse_sources(spec, g, e) < 0 ||
-	    get_string(spec, "pathPattern", "spec", false, &g->path_pattern,
+	if (get_string(spec, "pathPattern", "spec", false, &g->path_pattern,
 	    e) < 0 ||
 	    get_typed(spec, "commonMetadata", "spec", JSON_OBJECT, &cm, e) < 0)
 		return -1;
@@ -283,7 +278,7 @@ parse_spec(const json_t *obj, struct generator *g, struct err *e)
 	    parse_string_map(cm, "annotations", "spec.commonMetadata",
 	    &g->annotations, e) < 0))
 		return -1;
-	return parse_artifacts(spec, g, e);
+	return parse_lists(spec, g, e);
 }
 
 static int
@@ -353,33 +348,49 @@ generators_free(struct generator *gs, size_t n)
 }
 
 int
-generator_parse_yaml(const char *buf, size_t len, struct generator **out,
-    size_t *n_out, struct err *e)
+generator_parse_yaml_docs(const char *buf, size_t len,
+    struct generator **out, size_t *n_out, json_t **docs_out, struct err *e)
 {
 	struct generator *gs = NULL;
-	json_t *docs, *doc;
+	json_t *docs, *doc, *kept;
 	size_t i, n = 0;
 
 	if (yaml_json_load(buf, len, NULL, &docs, e) < 0)
 		return -1;
+	kept = json_array();
 	if (json_array_size(docs) > 0 &&
 	    (gs = calloc(json_array_size(docs), sizeof(*gs))) == NULL) {
-		json_decref(docs);
-		return err_set(e, "out of memory");
+		err_set(e, "out of memory");
+		goto fail;
 	}
 	json_array_foreach(docs, i, doc) {
 		if (json_is_null(doc))
 			continue;
 		if (generator_from_json(doc, &gs[n], e) < 0) {
 			err_prefix(e, "document %zu", i + 1);
-			generators_free(gs, n);
-			json_decref(docs);
-			return -1;
+			goto fail;
 		}
+		json_array_append(kept, doc);
 		n++;
 	}
 	json_decref(docs);
 	*out = gs;
 	*n_out = n;
+	if (docs_out != NULL)
+		*docs_out = kept;
+	else
+		json_decref(kept);
 	return 0;
+fail:
+	generators_free(gs, n);
+	json_decref(docs);
+	json_decref(kept);
+	return -1;
+}
+
+int
+generator_parse_yaml(const char *buf, size_t len, struct generator **out,
+    size_t *n_out, struct err *e)
+{
+	return generator_parse_yaml_docs(buf, len, out, n_out, NULL, e);
 }

@@ -30,5 +30,9 @@ int generator_from_json(const json_t *obj, struct generator *out,
  */
 int generator_parse_yaml(const char *buf, size_t len, struct generator **out,
     size_t *n_out, struct err *e);
+/* The same, also returning in *docs (a new JSON array owned by the caller)
+ * the source document of each generator, in the same order. */
+int generator_parse_yaml_docs(const char *buf, size_t len,
+    struct generator **out, size_t *n_out, json_t **docs, struct err *e);
 
 #endif

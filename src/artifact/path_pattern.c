@@ -6,7 +6,6 @@
 #include "artifact/path_pattern.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifact/dir_list.h"
 #include "artifact/generator_validate.h"
 
 #define REL_MAX 4096
@@ -32,7 +32,7 @@ struct walk {
 	struct match *matches;
 	size_t n_matches;
 	size_t cap_matches;
-	size_t entries;
+	size_t budget;		/* directory entries left to examine */
 	const char *values[PATH_PATTERN_MAX_SEGMENTS];
 	struct err *e;
 };
@@ -299,65 +299,6 @@ walk_into(struct walk *w, int dirfd, const char *name, size_t seg, char *rel,
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted names of the non-hidden entries of dirfd (malloc'd). */
-static int
-list_dir(struct walk *w, int dirfd, const char *rel, char ***out,
-    size_t *n_out)
-{
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(w->e, errno, "cannot list '%s'", rel);
-	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		if (++w->entries > PATH_PATTERN_MAX_ENTRIES) {
-			err_set(w->e, "more than %d directory entries examined",
-			    PATH_PATTERN_MAX_ENTRIES);
-			goto fail;
-		}
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **p = realloc(names, (cap = cap ? cap * 2 : 32) *
-			    sizeof(*p));
-
-			if (p == NULL)
-				goto oom;
-			names = p;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL)
-			goto oom;
-		n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_str);
-	*out = names;
-	*n_out = n;
-	return 0;
-oom:
-	err_set(w->e, "out of memory");
-fail:
-	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return -1;
-}
-
-static int
 walk_dir(struct walk *w, int dirfd, size_t seg, char *rel, size_t ncap)
 {
 	const struct path_pattern_seg *s;
@@ -370,16 +311,15 @@ walk_dir(struct walk *w, int dirfd, size_t seg, char *rel, size_t ncap)
 	s = &w->pp->segs[seg];
 	if (!s->capture)
 		return walk_into(w, dirfd, s->text, seg, rel, ncap);
-	if (list_dir(w, dirfd, rel, &names, &n) < 0)
+	if (dir_list_sorted(dirfd, *rel ? rel : ".", true, &w->budget, &names,
+	    &n, w->e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		w->values[ncap] = names[i];
 		if (rc == 0)
 			rc = walk_into(w, dirfd, names[i], seg, rel, ncap + 1);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dir_list_free(names, n);
 	return rc;
 }
 
@@ -576,7 +516,8 @@ path_pattern_expand(const struct generator *g, const char *source_dir,
     struct gen_artifact **out, size_t *n_out, struct err *e)
 {
 	struct path_pattern pp;
-	struct walk w = { .pp = &pp, .e = e };
+	struct walk w = { .pp = &pp, .e = e,
+	    .budget = PATH_PATTERN_MAX_ENTRIES };
 	char rel[REL_MAX] = "";
 	int fd, rc;
 
