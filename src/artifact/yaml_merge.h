@@ -21,7 +21,7 @@
 #include "err.h"
 
 #define YAML_MERGE_MAX_BYTES (16u << 20)
-#define YAML_MERGE_MAX_NODES 1000000
+#define YAML_MERGE_MAX_NODES 250000	/* ~25 MiB of tree at most */
 #define YAML_MERGE_MAX_DEPTH 64
 
 int yaml_merge(const char *base, size_t base_len, const char *base_name,
