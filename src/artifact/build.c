@@ -6,7 +6,9 @@
  * the archive by the tree's dirhash, writes it into the storage with
  * tar_write_dir (temp + rename) unless the same file is already stored, and
  * fills the record. The staging directory is removed on every path; on
- * failure no new file stands under a final name in the storage.
+ * failure no new file stands under a final name in the storage. As in
+ * source-watcher, the dirhash covers every staged file while the archive
+ * leaves out the SDK's default ignore patterns (build_ignore.c).
  *
  * Labels follow source-watcher: commonMetadata labels, then pathPattern
  * captures, then the reserved app.kubernetes.io/managed-by=<controller name>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifact/build_ignore.h"
 #include "artifact/copy.h"
 #include "artifact/copy_fs.h"
 #include "artifact/dirhash.h"
@@ -332,6 +335,9 @@ build_artifact(const struct generator *g, const struct gen_artifact *a,
 		rc = build_stage(a, sources, n_sources, opts, &st, e);
 	if (rc == 0 && (rc = dirhash_tree(st.tree_fd, a->name, opts->cancel,
 	    hash, e)) != 0)
+		err_prefix(e, "artifact '%s'", a->name);
+	/* hashed with every staged file, archived without the ignored ones */
+	if (rc == 0 && (rc = build_ignore_apply(st.tree_fd, e)) != 0)
 		err_prefix(e, "artifact '%s'", a->name);
 	if (rc == 0)
 		rc = build_identity(g, a, hash, s, out, e);

@@ -481,6 +481,38 @@ test_build_staging_cleanup_removes_leftovers(void **state)
 	env_teardown(&v);
 }
 
+/* As source-watcher: the name hashes every staged file, the archive leaves
+ * out the SDK's default ignore patterns (case-sensitive, any depth). */
+static void
+test_build_archive_leaves_out_default_ignores(void **state)
+{
+	struct fx_file src[] = {
+		{ "keep.yaml", "k" }, { "img/logo.png", "p" },
+		{ "img/LOGO.PNG", "P" }, { "pkg/chart.tar.gz", "t" },
+		{ "pkg/chart.tgz", "g" }, { "x/.github/workflows/ci.yml", "c" },
+		{ "deep/er/.sops.yaml", "s" }, { "cloudbuild.yaml", "b" },
+		{ "a.zip/inside.txt", "z" }, { NULL, NULL }};
+	struct fx_file archived[] = {
+		{ "keep.yaml", "k" }, { "img/LOGO.PNG", "P" },
+		{ "pkg/chart.tgz", "g" }, { NULL, NULL }};
+	struct artifact_record r;
+	char name[64];
+	struct env v;
+	struct err e;
+
+	(void)state;
+	env_setup(&v);
+	fx_write_tree(v.s, src);
+	env_add_copy(&v, "@s/", "@artifact/");
+	if (build(&v, &r, &e) != 0)
+		fail_msg("%s", e.msg);
+	formula_name("web", src, name);
+	assert_string_equal(r.filename, name);
+	assert_archive(&v, &r, archived);
+	artifact_record_free(&r);
+	env_teardown(&v);
+}
+
 int
 main(void)
 {
@@ -494,6 +526,7 @@ main(void)
 		cmocka_unit_test(test_build_failure_leaves_nothing),
 		cmocka_unit_test(test_build_unknown_revision_source),
 		cmocka_unit_test(test_build_staging_cleanup_removes_leftovers),
+		cmocka_unit_test(test_build_archive_leaves_out_default_ignores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
