@@ -134,8 +134,11 @@ build_staging_create(struct storage *s, const char *name,
 		st->dir = NULL;
 		return -1;
 	}
-	if (asprintf(&st->tree, "%s/tree", st->dir) < 0 ||
-	    asprintf(&st->scratch, "%s/scratch", st->dir) < 0)
+	if (asprintf(&st->tree, "%s/tree", st->dir) < 0)
+		st->tree = NULL;
+	if (asprintf(&st->scratch, "%s/scratch", st->dir) < 0)
+		st->scratch = NULL;
+	if (st->tree == NULL || st->scratch == NULL)
 		return err_set(e, "out of memory");
 	if (mkdir(st->tree, 0750) != 0 || mkdir(st->scratch, 0700) != 0)
 		return err_sys(e, errno, "create staging tree in '%s'", st->dir);
@@ -255,9 +258,11 @@ build_identity(const struct generator *g, const struct gen_artifact *a,
 {
 	struct storage_ref ref = { BUILD_KIND, g->namespace, a->name };
 
+	if (asprintf(&out->filename, "%s.tar.gz", hash) < 0)
+		out->filename = NULL;
 	if ((out->name = strdup(a->name)) == NULL ||
 	    (out->namespace = strdup(g->namespace)) == NULL ||
-	    asprintf(&out->filename, "%s.tar.gz", hash) < 0)
+	    out->filename == NULL)
 		return err_set(e, "out of memory");
 	if ((out->path = storage_path(&ref, out->filename, e)) == NULL)
 		return -1;
