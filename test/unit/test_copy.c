@@ -153,6 +153,19 @@ static const struct copy_case cases[] = {
 	     { "@o/configs", "@artifact/", {0}, COPY_OVERWRITE }},
 	    {{ "f.yaml", "from o" }, { "configs/a", "s-a" },
 	     { "configs/b", "o-b" }, { "configs/c", "o-c" }}, NULL },
+	{ "a file cannot replace a staged directory",
+	    {{ "configs/a", "1" }}, {{ "configs", "file" }},
+	    {{ "@s/configs", "@artifact/", {0}, COPY_OVERWRITE },
+	     { "@o/config*", "@artifact/", {0}, COPY_OVERWRITE }},
+	    {{ NULL, NULL }}, "artifact 'art': copy '@o/config*' -> "
+	    "'@artifact/': copy 'configs' to 'configs': 'configs' is a "
+	    "directory in the artifact" },
+	{ "a directory cannot go below a staged file",
+	    {{ "a.yaml", "A" }, { "configs/x", "X" }}, {{0}},
+	    {{ "@s/a.yaml", "@artifact/d", {0}, COPY_OVERWRITE },
+	     { "@s/configs", "@artifact/d/", {0}, COPY_OVERWRITE }},
+	    {{ NULL, NULL }}, "artifact 'art': copy '@s/configs' -> "
+	    "'@artifact/d/': 'd/configs' is not a directory (component 'd')" },
 	{ "merge: nested maps, lists replaced, sorted keys",
 	    {{ "values.yaml", "z: keep\na:\n  c: [1, 2]\n  b: 1\n" }},
 	    {{ "values.yaml", "a:\n  d: new\n  c: [3]\nk: 'quoted'\n" }},
