@@ -382,6 +382,7 @@ tr_dir_open(struct tr_state *s, const char *path, int *out, struct err *e)
 	const char *p, *slash;
 	char comp[TR_NAME_MAX];
 	int fd = s->root_fd, nfd;
+	bool created;
 
 	if (*path == '\0') {
 		*out = s->root_fd;
@@ -407,11 +408,14 @@ tr_dir_open(struct tr_state *s, const char *path, int *out, struct err *e)
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT) {
-			if (mkdirat(fd, comp, 0750) != 0 && errno != EEXIST)
+			created = mkdirat(fd, comp, 0750) == 0;
+			if (!created && errno != EEXIST)
 				nfd = -1;
 			else
 				nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
 				    O_NOFOLLOW | O_CLOEXEC);
+			if (nfd >= 0 && created)
+				fchmod(nfd, 0750);	/* whatever the umask */
 		}
 		if (fd != s->root_fd)
 			close(fd);
