@@ -80,6 +80,8 @@ struct dr {
 	json_t *docs;		/* the source document of each generator */
 	struct storage storage;
 	bool storage_open;
+	FILE *spool;		/* printed objects, copied to stdout at the end */
+	size_t n_items;
 };
 
 enum dr_flag {
@@ -669,10 +671,43 @@ gen_build_sources(const struct dr *d, const struct generator *g,
 	return bs;
 }
 
+/*
+ * Appends one printed object (consumed) to the spool, so memory does not
+ * grow with the number of artifacts and nothing reaches stdout on error.
+ */
+static int
+spool_item(struct dr *d, json_t *item, struct err *e)
+{
+	char *text = NULL;
+	size_t len;
+	json_t *one;
+	int rc = 0;
+
+	if (item == NULL)
+		return err_set(e, "out of memory");
+	if (d->json) {
+		text = json_dumps(item, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		rc = text ? 0 : err_set(e, "cannot encode JSON");
+		len = text ? strlen(text) : 0;
+	} else {
+		one = json_pack("[O]", item);
+		rc = yaml_json_dump(one, &text, &len, e);
+		json_decref(one);
+	}
+	if (rc == 0 && ((d->json && d->n_items > 0 &&
+	    fputs(",\n", d->spool) == EOF) ||
+	    fwrite(text, 1, len, d->spool) != len))
+		rc = err_sys(e, errno, "cannot write the output spool");
+	d->n_items++;
+	free(text);
+	json_decref(item);
+	return rc;
+}
+
 static int
 build_one(struct dr *d, const struct generator *g,
     const struct gen_artifact *a, const struct build_source *bs,
-    json_t *items, json_t *inventory, struct err *e)
+    json_t *inventory, struct err *e)
 {
 	struct dr_report rep = { g };
 	struct build_opts o = {
@@ -688,7 +723,10 @@ build_one(struct dr *d, const struct generator *g,
 		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
 		    r.namespace, r.name, r.reused ? "reused" : "wrote", r.path,
 		    r.size, r.digest);
-	json_array_append_new(items, external_artifact_json(g, &r));
+	if (spool_item(d, external_artifact_json(g, &r), e) < 0) {
+		artifact_record_free(&r);
+		return -1;
+	}
 	json_array_append_new(inventory, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", r.name, "namespace", r.namespace, "digest", r.digest,
 	    "filename", r.filename));
@@ -725,7 +763,7 @@ gen_artifacts(const struct dr *d, const struct generator *g,
 }
 
 static int
-run_generator(struct dr *d, size_t gi, json_t *items, struct err *e)
+run_generator(struct dr *d, size_t gi, struct err *e)
 {
 	const struct generator *g = &d->gens[gi];
 	struct gen_artifact *rendered = NULL;
@@ -740,7 +778,7 @@ run_generator(struct dr *d, size_t gi, json_t *items, struct err *e)
 	    gen_artifacts(d, g, &rendered, &arts, &n, e) < 0)
 		goto prefix;
 	for (size_t i = 0; i < n; i++)
-		if (build_one(d, g, &arts[i], bs, items, inventory, e) < 0)
+		if (build_one(d, g, &arts[i], bs, inventory, e) < 0)
 			goto prefix;
 	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
 	    "artifact(s)", n);
@@ -760,31 +798,31 @@ out:
 	return rc;
 }
 
+/* The generators (with their status) after the artifacts, then the spool
+ * to stdout, inside a List for -o json. */
 static int
-print_output(const struct dr *d, json_t *items, struct err *e)
+print_output(struct dr *d, struct err *e)
 {
-	json_t *list;
-	char *text;
-	size_t len;
-	int rc = 0;
+	char buf[65536];
+	size_t i, n;
+	json_t *doc;
 
-	json_array_extend(items, d->docs);
-	if (d->json) {
-		list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1",
-		    "kind", "List", "items", items);
-		text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(list);
-		if (text == NULL)
-			return err_set(e, "cannot encode JSON");
-		len = strlen(text);
-	} else if (yaml_json_dump(items, &text, &len, e) < 0) {
-		return -1;
-	}
-	if (fwrite(text, 1, len, stdout) != len || (d->json &&
-	    fputc('\n', stdout) == EOF) || fflush(stdout) == EOF)
-		rc = err_sys(e, errno, "cannot write to stdout");
-	free(text);
-	return rc;
+	json_array_foreach(d->docs, i, doc)
+		if (spool_item(d, json_incref(doc), e) < 0)
+			return -1;
+	if (fflush(d->spool) == EOF || fseek(d->spool, 0, SEEK_SET) < 0)
+		return err_sys(e, errno, "cannot read the output spool");
+	if (d->json)
+		fputs("{\n\"apiVersion\": \"v1\",\n\"kind\": \"List\",\n"
+		    "\"items\": [\n", stdout);
+	while ((n = fread(buf, 1, sizeof(buf), d->spool)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	if (d->json)
+		fputs("\n]\n}\n", stdout);
+	if (ferror(d->spool) || ferror(stdout) || fflush(stdout) == EOF)
+		return err_sys(e, errno, "cannot write to stdout");
+	return 0;
 }
 
 static int
@@ -811,16 +849,23 @@ validate_all(const struct dr *d, struct err *e)
 {
 	struct gen_validate_opts vo = { .no_cross_namespace_refs = d->no_cross };
 
-	for (size_t i = 0; i < d->n_gens; i++)
-		if (generator_validate(&d->gens[i], &vo, e) < 0)
+	for (size_t i = 0; i < d->n_gens; i++) {
+		const struct generator *g = &d->gens[i];
+
+		if (generator_validate(g, &vo, e) < 0)
 			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(d->gens[j].name, g->name) == 0 &&
+			    strcmp(d->gens[j].namespace, g->namespace) == 0)
+				return err_set(e, "%s %s/%s is given twice in the "
+				    "input", GENERATOR_KIND, g->namespace, g->name);
+	}
 	return 0;
 }
 
 static int
 dr_run(struct dr *d, struct err *e)
 {
-	json_t *items = json_array();
 	int rc = -1;
 
 	for (size_t i = 0; i < d->n_files; i++)
@@ -830,15 +875,20 @@ dr_run(struct dr *d, struct err *e)
 		err_set(e, "no ArtifactGenerator documents in the input");
 		goto out;
 	}
-	if (validate_all(d, e) < 0 || sources_prepare(d, e) < 0 ||
+	if (validate_all(d, e) < 0)
+		goto out;
+	if ((d->spool = tmpfile()) == NULL) {
+		err_sys(e, errno, "cannot create the output spool");
+		goto out;
+	}
+	if (sources_prepare(d, e) < 0 ||
 	    storage_open(d, e) < 0)
 		goto out;
 	for (size_t i = 0; i < d->n_gens; i++)
-		if (run_generator(d, i, items, e) < 0)
+		if (run_generator(d, i, e) < 0)
 			goto out;
-	rc = print_output(d, items, e);
+	rc = print_output(d, e);
 out:
-	json_decref(items);
 	return rc;
 }
 
@@ -856,6 +906,8 @@ dr_free(struct dr *d)
 		generator_free(&d->gens[i]);
 	free(d->gens);
 	json_decref(d->docs);
+	if (d->spool != NULL)
+		fclose(d->spool);
 	if (d->storage_open)
 		storage_free(&d->storage);
 	free(d);

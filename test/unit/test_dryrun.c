@@ -452,6 +452,8 @@ test_errors_exit_1_naming_the_problem(void **state)
 	    "ArtifactGenerator ns/g: artifact 'x': copy '@src/*.json' -> "
 	    "'@artifact/': no files match pattern '*.json' in source 'src'",
 	    "-f nomatch.yaml --source src=src --storage-path st");
+	expect_failure(f, 1, "ArtifactGenerator default/web is given twice in "
+	    "the input", "-f gen.yaml -f gen.yaml --source src=src");
 	expect_failure(f, 1, "--source src: cannot access 'missing'",
 	    "-f gen.yaml --source src=missing");
 }
