@@ -9,8 +9,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "dryrun.h"
 #include "log.h"
 
 #define PROG "artifact-generator"
@@ -39,6 +41,9 @@ main(int argc, char **argv)
 	json_t *fields;
 	int rc;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--dry-run") == 0)
+			return dryrun_main(argc, argv);
 	rc = config_parse(&cfg, argc, argv, environ, &e);
 	if (rc == CONFIG_HELP) {
 		config_help(stdout);

@@ -38,6 +38,12 @@ struct build_opts {
 	const volatile int *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
+	/* Optional: the digest last published for this artifact. When the
+	 * stored file of the same name verifies against it, it is reused
+	 * without archiving. Without it, an existing file is reused only when
+	 * a fresh archive has the same digest (Adler-32 file names can
+	 * collide, so a name match alone proves nothing). */
+	const char *known_digest;
 };
 
 #define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
@@ -65,5 +71,11 @@ int build_artifact(const struct generator *g, const struct gen_artifact *a,
     const struct build_opts *opts, struct artifact_record *out,
     struct err *e);
 void artifact_record_free(struct artifact_record *r);
+
+/* Builds stage under <storage root>/.staging/<name>-XXXXXX/ (removed when
+ * each build ends). A crash can leave such directories behind: the
+ * controller calls this once at startup, before any build, to remove the
+ * whole .staging directory. */
+int build_staging_cleanup(struct storage *s, struct err *e);
 
 #endif

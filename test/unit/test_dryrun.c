@@ -1,0 +1,482 @@
+/*
+ * Tests for src/dryrun.c through the binary (bin/artifact-generator, built by
+ * make before the suites; run from the repository root): YAML and JSON
+ * outputs parse back (YAML with yaml_json_load) and carry the
+ * ExternalArtifact and generator fields; default source revisions; stdin
+ * input; --verbose; error exits and messages.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "artifact/yaml_json.h"
+
+#define BIN "bin/artifact-generator"
+
+struct fixture {
+	char *dir;		/* sources, generator files, storage */
+	char *storage;
+};
+
+static const char *const gen_yaml =
+    "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+    "kind: ArtifactGenerator\n"
+    "metadata:\n"
+    "  name: web\n"
+    "spec:\n"
+    "  sources:\n"
+    "    - {alias: src, kind: GitRepository, name: repo}\n"
+    "    - {alias: vals, kind: OCIRepository, name: values}\n"
+    "  commonMetadata:\n"
+    "    labels: {team: web}\n"
+    "    annotations: {example.com/note: hello}\n"
+    "  artifacts:\n"
+    "    - name: web-config\n"
+    "      originRevision: '@src'\n"
+    "      copy:\n"
+    "        - {from: '@src/a.txt', to: '@artifact/'}\n"
+    "        - {from: '@vals/values.yaml', to: '@artifact/values.yaml'}\n"
+    "    - name: web-vals\n"
+    "      revision: '@vals'\n"
+    "      copy: [{from: '@vals/*.yaml', to: '@artifact/cfg/'}]\n"
+    "---\n"
+    "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+    "kind: ArtifactGenerator\n"
+    "metadata: {name: mono, namespace: team-a}\n"
+    "spec:\n"
+    "  sources: [{alias: src, kind: GitRepository, name: repo}]\n"
+    "  pathPattern: '@src/apps/{app}'\n"
+    "  artifacts:\n"
+    "    - name: '{app}-manifests'\n"
+    "      copy: [{from: '@src/apps/{app}/**', to: '@artifact/'}]\n";
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int status;
+	char *out;
+
+	f->dir = tu_mkdtemp();
+	f->storage = tu_path(f->dir, "storage");
+	tu_write_str(f->dir, "src/a.txt", "hi");
+	tu_write_str(f->dir, "src/apps/Api/deploy.yaml", "kind: A\n");
+	tu_write_str(f->dir, "src/apps/web/deploy.yaml", "kind: W\n");
+	tu_write_str(f->dir, "vals/values.yaml", "replicas: 2\n");
+	tu_write_str(f->dir, "gen.yaml", gen_yaml);
+	out = tu_run(&status, "tar -C '%s/vals' -czf '%s/vals.tgz' values.yaml",
+	    f->dir, f->dir);
+	assert_int_equal(status, 0);
+	free(out);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->storage);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static const char *
+str_at(json_t *obj, const char *path)
+{
+	char buf[256], *tok, *save = NULL;
+	json_t *cur = obj;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && cur;
+	    tok = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, tok);
+	if (!json_is_string(cur))
+		fail_msg("no string at %s", path);
+	return json_string_value(cur);
+}
+
+/* metadata.<map>[key] (keys contain dots, so not through str_at). */
+static const char *
+label_of(json_t *obj, const char *map, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), map), key);
+
+	if (!json_is_string(v))
+		fail_msg("no metadata.%s[%s]", map, key);
+	return json_string_value(v);
+}
+
+static const char *
+origin_of(json_t *ea)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(
+	    json_object_get(ea, "status"), "artifact"), "metadata"),
+	    "org.opencontainers.image.revision");
+
+	if (!json_is_string(v))
+		fail_msg("no origin revision in status.artifact.metadata");
+	return json_string_value(v);
+}
+
+static char *
+run_ok(struct fixture *f, const char *extra)
+{
+	int status;
+	char *out = tu_run(&status, BIN " --dry-run -f '%s/gen.yaml' "
+	    "--source src='%s/src' --source vals='%s/vals.tgz' "
+	    "--storage-path '%s' %s 2>'%s/stderr'", f->dir, f->dir, f->dir,
+	    f->storage, extra, f->dir);
+
+	if (status != 0) {
+		char *p = tu_path(f->dir, "stderr"), *err = tu_read(p, NULL);
+
+		fail_msg("exit %d: %s", status, err);
+	}
+	return out;
+}
+
+static char *
+sha256_of(const char *path)
+{
+	int status;
+	char *out = tu_run(&status, "sha256sum '%s' | cut -d' ' -f1", path);
+	char *d;
+
+	assert_int_equal(status, 0);
+	if (asprintf(&d, "sha256:%s", out) < 0)
+		fail_msg("asprintf");
+	free(out);
+	return d;
+}
+
+static json_t *
+find_item(json_t *items, const char *kind, const char *name)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it) {
+		if (strcmp(str_at(it, "kind"), kind) == 0 &&
+		    strcmp(str_at(it, "metadata.name"), name) == 0)
+			return it;
+	}
+	fail_msg("no %s %s in output", kind, name);
+	return NULL;
+}
+
+static void
+check_ready(json_t *obj, const char *message)
+{
+	json_t *c = json_array_get(json_object_get(json_object_get(obj,
+	    "status"), "conditions"), 0);
+	const char *t;
+
+	assert_non_null(c);
+	assert_string_equal(str_at(c, "type"), "Ready");
+	assert_string_equal(str_at(c, "status"), "True");
+	assert_string_equal(str_at(c, "reason"), "Succeeded");
+	assert_string_equal(str_at(c, "message"), message);
+	t = str_at(c, "lastTransitionTime");
+	assert_int_equal(strlen(t), 20);
+	assert_int_equal(t[10], 'T');
+	assert_int_equal(t[19], 'Z');
+}
+
+/* Every field of one ExternalArtifact, against the stored file. */
+static void
+check_external_artifact(struct fixture *f, json_t *ea, const char *ns,
+    const char *gen)
+{
+	json_t *art = json_object_get(json_object_get(ea, "status"), "artifact");
+	const char *name = str_at(ea, "metadata.name");
+	char want_prefix[256], *file, *digest;
+	struct stat st;
+
+	assert_string_equal(str_at(ea, "apiVersion"),
+	    "source.toolkit.fluxcd.io/v1");
+	assert_string_equal(str_at(ea, "metadata.namespace"), ns);
+	assert_string_equal(label_of(ea, "labels",
+	    "app.kubernetes.io/managed-by"), "source-watcher");
+	assert_string_equal(str_at(ea, "spec.sourceRef.apiVersion"),
+	    "source.extensions.fluxcd.io/v1beta1");
+	assert_string_equal(str_at(ea, "spec.sourceRef.kind"),
+	    "ArtifactGenerator");
+	assert_string_equal(str_at(ea, "spec.sourceRef.name"), gen);
+	assert_string_equal(str_at(ea, "spec.sourceRef.namespace"), ns);
+	snprintf(want_prefix, sizeof(want_prefix), "externalartifact/%s/%s/",
+	    ns, name);
+	assert_memory_equal(str_at(art, "path"), want_prefix,
+	    strlen(want_prefix));
+	assert_non_null(strstr(str_at(art, "path"), ".tar.gz"));
+	assert_non_null(strstr(str_at(art, "url"), str_at(art, "path")));
+	file = tu_path(f->storage, str_at(art, "path"));
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(json_integer_value(json_object_get(art, "size")),
+	    st.st_size);
+	digest = sha256_of(file);
+	assert_string_equal(str_at(art, "digest"), digest);
+	assert_int_equal(strlen(str_at(art, "lastUpdateTime")), 20);
+	check_ready(ea, "Artifact is ready");
+	free(digest);
+	free(file);
+}
+
+static void
+check_output(struct fixture *f, json_t *items)
+{
+	json_t *web = find_item(items, "ExternalArtifact", "web-config");
+	json_t *vals = find_item(items, "ExternalArtifact", "web-vals");
+	json_t *api = find_item(items, "ExternalArtifact", "api-manifests");
+	json_t *gen = find_item(items, "ArtifactGenerator", "web");
+	json_t *inv;
+	char *tgz = tu_path(f->dir, "vals.tgz"), *tgz_digest = sha256_of(tgz);
+	char want[256];
+	int status;
+	char *src_digest;
+
+	assert_int_equal(json_array_size(items), 6);
+	/* ExternalArtifacts come first, then the generators */
+	assert_string_equal(str_at(json_array_get(items, 3), "kind"),
+	    "ExternalArtifact");
+	assert_string_equal(str_at(json_array_get(items, 4), "kind"),
+	    "ArtifactGenerator");
+	check_external_artifact(f, web, "default", "web");
+	check_external_artifact(f, vals, "default", "web");
+	check_external_artifact(f, api, "team-a", "mono");
+	find_item(items, "ExternalArtifact", "web-manifests");
+	assert_string_equal(label_of(web, "labels", "team"), "web");
+	assert_string_equal(label_of(web, "annotations", "example.com/note"),
+	    "hello");
+	assert_string_equal(label_of(api, "labels", "app"), "Api");
+	/* default revision of a tarball source: its digest */
+	snprintf(want, sizeof(want), "latest@%s", tgz_digest);
+	assert_string_equal(str_at(vals, "status.artifact.revision"), want);
+	/* of a directory source: path NUL size NUL bytes, walk order */
+	src_digest = tu_run(&status, "printf 'a.txt\\0002\\000hi"
+	    "apps/Api/deploy.yaml\\0008\\000kind: A\\n"
+	    "apps/web/deploy.yaml\\0008\\000kind: W\\n' | sha256sum | "
+	    "cut -d' ' -f1");
+	snprintf(want, sizeof(want), "latest@sha256:%s", src_digest);
+	assert_string_equal(origin_of(web), want);
+	/* the artifact's own revision is its digest */
+	snprintf(want, sizeof(want), "latest@%s",
+	    str_at(web, "status.artifact.digest"));
+	assert_string_equal(str_at(web, "status.artifact.revision"), want);
+	inv = json_object_get(json_object_get(gen, "status"), "inventory");
+	assert_int_equal(json_array_size(inv), 2);
+	assert_string_equal(str_at(json_array_get(inv, 0), "name"),
+	    "web-config");
+	assert_string_equal(str_at(json_array_get(inv, 0), "namespace"),
+	    "default");
+	assert_string_equal(str_at(json_array_get(inv, 0), "digest"),
+	    str_at(web, "status.artifact.digest"));
+	assert_non_null(strstr(str_at(web, "status.artifact.path"),
+	    str_at(json_array_get(inv, 0), "filename")));
+	check_ready(gen, "reconciliation succeeded, generated 2 artifact(s)");
+	check_ready(find_item(items, "ArtifactGenerator", "mono"),
+	    "reconciliation succeeded, generated 2 artifact(s)");
+	free(src_digest);
+	free(tgz_digest);
+	free(tgz);
+}
+
+static void
+test_yaml_output_parses_and_carries_the_fields(void **state)
+{
+	struct fixture *f = *state;
+	char *out = run_ok(f, "");
+	json_t *docs;
+	struct err e;
+
+	if (yaml_json_load(out, strlen(out), NULL, &docs, &e) < 0)
+		fail_msg("output is not YAML: %s\n%s", e.msg, out);
+	check_output(f, docs);
+	json_decref(docs);
+	free(out);
+}
+
+static void
+test_json_output_is_one_list(void **state)
+{
+	struct fixture *f = *state;
+	char *out = run_ok(f, "-o json");
+	json_error_t je;
+	json_t *list = json_loads(out, 0, &je);
+
+	if (list == NULL)
+		fail_msg("output is not JSON: %s", je.text);
+	assert_string_equal(str_at(list, "apiVersion"), "v1");
+	assert_string_equal(str_at(list, "kind"), "List");
+	check_output(f, json_object_get(list, "items"));
+	json_decref(list);
+	free(out);
+}
+
+static void
+test_revisions_from_flags_and_verbose_report(void **state)
+{
+	struct fixture *f = *state;
+	char *out = run_ok(f, "--source-revision src=main@sha1:abc "
+	    "--source-origin-revision src=abc --source-revision vals=v1@sha256:"
+	    "0f --verbose"), *p, *err;
+	json_t *docs, *web, *vals;
+	struct err e;
+
+	if (yaml_json_load(out, strlen(out), NULL, &docs, &e) < 0)
+		fail_msg("%s", e.msg);
+	web = find_item(docs, "ExternalArtifact", "web-config");
+	vals = find_item(docs, "ExternalArtifact", "web-vals");
+	assert_string_equal(origin_of(web), "abc");
+	assert_string_equal(str_at(vals, "status.artifact.revision"),
+	    "v1@sha256:0f");
+	p = tu_path(f->dir, "stderr");
+	err = tu_read(p, NULL);
+	assert_non_null(strstr(err, "default/web-config: copy '@src/a.txt' -> "
+	    "'@artifact/': a.txt (2 bytes)"));
+	assert_non_null(strstr(err, "default/web-vals: copy '@vals/*.yaml' -> "
+	    "'@artifact/cfg/': cfg/values.yaml (12 bytes)"));
+	json_decref(docs);
+	free(err);
+	free(p);
+	free(out);
+}
+
+static void
+test_stdin_and_default_storage(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	char *out, *p, *err, *tmp = tu_path(f->dir, "tmp");
+
+	(void)mkdir(tmp, 0700);
+	out = tu_run(&status, "TMPDIR='%s' " BIN " --dry-run -f - "
+	    "--source src='%s/src' --source vals='%s/vals' -o json "
+	    "< '%s/gen.yaml' 2>'%s/stderr'", tmp, f->dir, f->dir, f->dir,
+	    f->dir);
+	assert_int_equal(status, 0);
+	p = tu_path(f->dir, "stderr");
+	err = tu_read(p, NULL);
+	assert_non_null(strstr(err, "artifact-generator: storage: "));
+	assert_non_null(strstr(err, tmp));
+	assert_non_null(strstr(out, "\"kind\": \"List\""));
+	free(err);
+	free(p);
+	free(out);
+	free(tmp);
+}
+
+/* Runs the binary with args; checks the exit status and stderr. */
+static void
+expect_failure(struct fixture *f, int want_status, const char *needle,
+    const char *fmt_args)
+{
+	char cwd[4096];
+	int status;
+	char *out;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	out = tu_run(&status, "cd '%s' && TMPDIR='%s' '%s/" BIN "' --dry-run "
+	    "%s 2>stderr; echo $? > rc", f->dir, f->dir, cwd, fmt_args);
+	char *p = tu_path(f->dir, "stderr"), *err = tu_read(p, NULL);
+	char *rcp = tu_path(f->dir, "rc"), *rc = tu_read(rcp, NULL);
+
+	if (atoi(rc) != want_status || strstr(err, needle) == NULL)
+		fail_msg("args %s: exit %s, stderr '%s', want %d and '%s'",
+		    fmt_args, rc, err, want_status, needle);
+	free(out);
+	free(err);
+	free(p);
+	free(rc);
+	free(rcp);
+}
+
+static void
+test_usage_errors_exit_2(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_failure(f, 2, "at least one -f FILE is required",
+	    "--source src=src");
+	expect_failure(f, 2, "unknown flag '--bogus'", "-f gen.yaml --bogus");
+	expect_failure(f, 2, "-o expects yaml or json, got 'xml'",
+	    "-f gen.yaml -o xml");
+	expect_failure(f, 2, "--source expects ALIAS=PATH, got 'src'",
+	    "-f gen.yaml --source src");
+	expect_failure(f, 2, "flag '--storage-path' needs a value",
+	    "-f gen.yaml --storage-path");
+	expect_failure(f, 2, "--artifact-digest-algo", "-f gen.yaml "
+	    "--artifact-digest-algo md5");
+}
+
+static void
+test_errors_exit_1_naming_the_problem(void **state)
+{
+	struct fixture *f = *state;
+
+	tu_write_str(f->dir, "bad-alias.yaml",
+	    "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+	    "kind: ArtifactGenerator\nmetadata: {name: g}\nspec:\n"
+	    "  sources: [{alias: src, kind: GitRepository, name: r}]\n"
+	    "  artifacts: [{name: x, copy: [{from: '@nope/x', "
+	    "to: '@artifact/'}]}]\n");
+	tu_write_str(f->dir, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\n");
+	tu_write_str(f->dir, "nomatch.yaml",
+	    "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+	    "kind: ArtifactGenerator\nmetadata: {name: g, namespace: ns}\n"
+	    "spec:\n"
+	    "  sources: [{alias: src, kind: GitRepository, name: r, "
+	    "namespace: other}]\n"
+	    "  artifacts: [{name: x, copy: [{from: '@src/*.json', "
+	    "to: '@artifact/'}]}]\n");
+	expect_failure(f, 1, "ArtifactGenerator default/g: spec.artifacts[0]."
+	    "copy[0].from '@nope/x': source alias 'nope' is not declared in "
+	    "spec.sources", "-f bad-alias.yaml --source src=src");
+	expect_failure(f, 1, "cm.yaml: document 1: kind 'ConfigMap' is not "
+	    "ArtifactGenerator", "-f gen.yaml -f cm.yaml --source src=src");
+	expect_failure(f, 1, "ArtifactGenerator default/web: spec.sources[1]."
+	    "alias 'vals': no --source vals=PATH given",
+	    "-f gen.yaml --source src=src --storage-path st");
+	expect_failure(f, 1, "ArtifactGenerator ns/g: spec.sources[0].namespace "
+	    "'other': cross-namespace references are not allowed",
+	    "-f nomatch.yaml --source src=src --no-cross-namespace-refs "
+	    "--storage-path st");
+	expect_failure(f, 1, "artifact-generator: dry-run failed: "
+	    "ArtifactGenerator ns/g: artifact 'x': copy '@src/*.json' -> "
+	    "'@artifact/': no files match pattern '*.json' in source 'src'",
+	    "-f nomatch.yaml --source src=src --storage-path st");
+	expect_failure(f, 1, "ArtifactGenerator default/web is given twice in "
+	    "the input", "-f gen.yaml -f gen.yaml --source src=src");
+	expect_failure(f, 1, "--source src: cannot access 'missing'",
+	    "-f gen.yaml --source src=missing");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_yaml_output_parses_and_carries_the_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_json_output_is_one_list,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_revisions_from_flags_and_verbose_report, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stdin_and_default_storage,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_errors_exit_2, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_errors_exit_1_naming_the_problem, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
