@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "artifact/storage.h"
 #include "artifact/tar.h"
 #include "artifact/yaml_json.h"
+#include "config.h"
 #include "err.h"
 
 #define DR_MAX_FILES 64
@@ -47,6 +49,21 @@
 struct dr_pair {
 	char alias[GEN_MAX_LABEL_LEN + 1];
 	const char *value;
+};
+
+/* The flags as config_table_parse fills them (owned; dr_flags_free). */
+struct dr_flags {
+	bool dry_run;
+	struct config_list files;
+	struct config_list sources;
+	struct config_list revisions;
+	struct config_list origins;
+	char *storage_path;
+	char *adv_addr;
+	char *algo;
+	bool no_cross;
+	const char *output;
+	bool verbose;
 };
 
 struct dr_source {
@@ -66,7 +83,7 @@ struct dr {
 	size_t n_revisions;
 	struct dr_pair origins[DR_MAX_PAIRS];
 	size_t n_origins;
-	const char *storage_path;
+	const char *storage_path;	/* into flags */
 	const char *adv_addr;
 	enum digest_algo algo;
 	bool no_cross;
@@ -80,56 +97,62 @@ struct dr {
 	json_t *docs;		/* the source document of each generator */
 	struct storage storage;
 	bool storage_open;
+	struct dr_flags flags;
 	FILE *spool;		/* printed objects, copied to stdout at the end */
 	size_t n_items;
 };
 
-enum dr_flag {
-	F_DRYRUN, F_FILE, F_SOURCE, F_REVISION, F_ORIGIN, F_STORAGE, F_ADV,
-	F_ALGO, F_NOCROSS, F_OUTPUT, F_VERBOSE, F_HELP,
+static const char *const dr_outputs[] = { "yaml", "json", NULL };
+
+#define DR_FLAG(name, sh, type, def, allowed, help, field) \
+	{ name, sh, NULL, type, def, allowed, help, \
+	    offsetof(struct dr_flags, field) }
+
+static const struct config_flag dr_flag_table[] = {
+	DR_FLAG("dry-run", 0, CONFIG_BOOL, "false", NULL,
+	    "Build the artifacts of ArtifactGenerator files locally and print "
+	    "them.", dry_run),
+	DR_FLAG("file", 'f', CONFIG_LIST, NULL, NULL,
+	    "File of ArtifactGenerator documents ('-' for stdin).",
+	    files),
+	DR_FLAG("source", 0, CONFIG_LIST, NULL, NULL,
+	    "ALIAS=PATH: a source's contents, a directory or a .tar.gz/.tgz.",
+	    sources),
+	DR_FLAG("source-revision", 0, CONFIG_LIST, NULL, NULL,
+	    "ALIAS=REV: a source's revision (default latest@<digest>).",
+	    revisions),
+	DR_FLAG("source-origin-revision", 0, CONFIG_LIST, NULL, NULL,
+	    "ALIAS=REV: a source's origin revision.", origins),
+	DR_FLAG("storage-path", 0, CONFIG_STRING, NULL, NULL,
+	    "Where artifacts are written (default: a new temp directory).",
+	    storage_path),
+	DR_FLAG("storage-adv-addr", 0, CONFIG_STRING, DR_DEFAULT_ADV_ADDR, NULL,
+	    "The advertised address used in artifact URLs.", adv_addr),
+	DR_FLAG("artifact-digest-algo", 0, CONFIG_STRING, "sha256", NULL,
+	    "Digest algorithm: sha256, sha512, sha1 or blake3.", algo),
+	DR_FLAG("no-cross-namespace-refs", 0, CONFIG_BOOL, "false", NULL,
+	    "Refuse sources in another namespace than their generator.",
+	    no_cross),
+	DR_FLAG("output", 'o', CONFIG_ENUM, "yaml", dr_outputs,
+	    "Output format.", output),
+	DR_FLAG("verbose", 'v', CONFIG_BOOL, "false", NULL,
+	    "Print which copy operation wrote which files on stderr.", verbose),
 };
 
-struct dr_flag_def {
-	const char *name;
-	char short_name;
-	bool has_value;
-	enum dr_flag id;
-};
-
-static const struct dr_flag_def flag_defs[] = {
-	{ "dry-run", 0, false, F_DRYRUN },
-	{ "file", 'f', true, F_FILE },
-	{ "source", 0, true, F_SOURCE },
-	{ "source-revision", 0, true, F_REVISION },
-	{ "source-origin-revision", 0, true, F_ORIGIN },
-	{ "storage-path", 0, true, F_STORAGE },
-	{ "storage-adv-addr", 0, true, F_ADV },
-	{ "artifact-digest-algo", 0, true, F_ALGO },
-	{ "no-cross-namespace-refs", 0, false, F_NOCROSS },
-	{ "output", 'o', true, F_OUTPUT },
-	{ "verbose", 'v', false, F_VERBOSE },
-	{ "help", 'h', false, F_HELP },
-};
-
-static const char usage_text[] =
-    "usage: artifact-generator --dry-run -f FILE [-f FILE ...] "
-    "--source ALIAS=PATH [...]\n"
-    "    [--source-revision ALIAS=REV] [--source-origin-revision ALIAS=REV]\n"
-    "    [--storage-path DIR] [--storage-adv-addr ADDR] "
-    "[--artifact-digest-algo sha256|sha384|sha512|sha1|blake3]\n"
-    "    [--no-cross-namespace-refs] [-o yaml|json] [--verbose]\n"
-    "FILE may be '-' (stdin); PATH is a directory or a .tar.gz/.tgz file.\n";
+#define DR_NFLAGS (sizeof(dr_flag_table) / sizeof(dr_flag_table[0]))
+#define DR_USAGE "artifact-generator --dry-run -f FILE [-f FILE ...] " \
+	"--source ALIAS=PATH [...] [flags]"
 
 static int
 usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "artifact-generator: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fprintf(stderr, "\nusage: %s (see --dry-run --help)\n", DR_USAGE);
 	return -1;
 }
 
-/* Splits "ALIAS=VALUE" into p; the alias must be a valid source alias. */
+/* Splits "ALIAS=VALUE" into list[*n]; the alias must be a valid alias. */
 static int
 pair_parse(const char *flag, const char *arg, struct dr_pair *list,
     size_t *n)
@@ -154,112 +177,69 @@ pair_parse(const char *flag, const char *arg, struct dr_pair *list,
 }
 
 static int
-flag_apply(struct dr *d, enum dr_flag id, const char *v)
+pairs_parse(const char *flag, const struct config_list *l,
+    struct dr_pair *list, size_t *n)
 {
+	for (size_t i = 0; i < l->len; i++)
+		if (pair_parse(flag, l->items[i], list, n) < 0)
+			return -1;
+	return 0;
+}
+
+/* Copies the parsed flags into d (strings stay owned by d->flags). */
+static int
+flags_apply(struct dr *d, const struct config_list *args)
+{
+	struct dr_flags *f = &d->flags;
 	struct err e;
 
-	switch (id) {
-	case F_DRYRUN:
-	case F_HELP:
-		return 0;
-	case F_FILE:
-		if (d->n_files == DR_MAX_FILES)
-			return usage_error("too many -f files (at most 64): %s",
-			    v);
-		d->files[d->n_files++] = v;
-		return 0;
-	case F_SOURCE:
-		return pair_parse("--source expects ALIAS=PATH, got '%s'", v,
-		    d->sources, &d->n_sources);
-	case F_REVISION:
-		return pair_parse("--source-revision expects ALIAS=REV, got "
-		    "'%s'", v, d->revisions, &d->n_revisions);
-	case F_ORIGIN:
-		return pair_parse("--source-origin-revision expects ALIAS=REV, "
-		    "got '%s'", v, d->origins, &d->n_origins);
-	case F_STORAGE:
-		d->storage_path = v;
-		return 0;
-	case F_ADV:
-		d->adv_addr = v;
-		return 0;
-	case F_ALGO:
-		if (digest_algo_parse(v, &d->algo, &e) < 0)
-			return usage_error("--artifact-digest-algo: %s", e.msg);
-		return 0;
-	case F_NOCROSS:
-		d->no_cross = strcmp(v, "false") != 0;
-		return 0;
-	case F_OUTPUT:
-		if (strcmp(v, "yaml") != 0 && strcmp(v, "json") != 0)
-			return usage_error("-o expects yaml or json, got '%s'", v);
-		d->json = strcmp(v, "json") == 0;
-		return 0;
-	case F_VERBOSE:
-		d->verbose = strcmp(v, "false") != 0;
-		return 0;
-	}
-	return usage_error("unknown flag %s", v);
+	if (args->len > 0)
+		return usage_error("unexpected argument '%s'", args->items[0]);
+	if (f->files.len == 0)
+		return usage_error("%s", "at least one -f FILE is required");
+	if (f->files.len > DR_MAX_FILES)
+		return usage_error("%s", "too many -f files (at most 64)");
+	for (size_t i = 0; i < f->files.len; i++)
+		d->files[i] = f->files.items[i];
+	d->n_files = f->files.len;
+	if (pairs_parse("--source expects ALIAS=PATH, got '%s'", &f->sources,
+	    d->sources, &d->n_sources) < 0 ||
+	    pairs_parse("--source-revision expects ALIAS=REV, got '%s'",
+	    &f->revisions, d->revisions, &d->n_revisions) < 0 ||
+	    pairs_parse("--source-origin-revision expects ALIAS=REV, got '%s'",
+	    &f->origins, d->origins, &d->n_origins) < 0)
+		return -1;
+	if (digest_algo_parse(f->algo, &d->algo, &e) < 0)
+		return usage_error("--artifact-digest-algo: %s", e.msg);
+	d->storage_path = f->storage_path && *f->storage_path ?
+	    f->storage_path : NULL;
+	d->adv_addr = f->adv_addr;
+	d->no_cross = f->no_cross;
+	d->json = strcmp(f->output, "json") == 0;
+	d->verbose = f->verbose;
+	return 0;
 }
 
-static const struct dr_flag_def *
-flag_find(const char *arg, size_t len, bool is_short)
-{
-	for (size_t i = 0; i < sizeof(flag_defs) / sizeof(*flag_defs); i++) {
-		const struct dr_flag_def *f = &flag_defs[i];
-
-		if (is_short ? f->short_name == arg[0] :
-		    (strlen(f->name) == len && strncmp(f->name, arg, len) == 0))
-			return f;
-	}
-	return NULL;
-}
-
-/*
- * --name, --name=value, --name value, -x value, -xvalue. Boolean flags take
- * an optional =true/=false. Returns 1 for --help, 0, or -1 (usage error).
- */
+/* 1 for --help, 0, or -1 after printing a usage error. */
 static int
 args_parse(struct dr *d, int argc, char **argv)
 {
-	bool help = false;
+	struct config_list args = { 0 };
+	struct err e;
+	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *name = a + 2;
-		const struct dr_flag_def *f;
-		size_t len;
-
-		if (a[0] != '-' || a[1] == '\0')
-			return usage_error("unexpected argument '%s'", a);
-		if (a[1] == '-') {
-			const char *eq = strchr(name, '=');
-
-			len = eq ? (size_t)(eq - name) : strlen(name);
-			val = eq ? eq + 1 : NULL;
-			f = flag_find(name, len, false);
-		} else {
-			f = flag_find(a + 1, 1, true);
-			val = a[2] ? a + 2 : NULL;
-		}
-		if (f == NULL)
-			return usage_error("unknown flag '%s'", a);
-		if (f->has_value && val == NULL) {
-			if (i + 1 >= argc)
-				return usage_error("flag '%s' needs a value", a);
-			val = argv[++i];
-		}
-		if (!f->has_value && val != NULL && strcmp(val, "true") != 0 &&
-		    strcmp(val, "false") != 0)
-			return usage_error("flag '%s' takes no value", a);
-		help = help || f->id == F_HELP;
-		if (flag_apply(d, f->id, val ? val : "true") < 0)
-			return -1;
+	rc = config_table_parse(dr_flag_table, DR_NFLAGS, &d->flags, argc,
+	    argv, NULL, &args, &e);
+	if (rc == CONFIG_HELP) {
+		config_table_help(dr_flag_table, DR_NFLAGS, DR_USAGE, stdout);
+		rc = 1;
+	} else if (rc < 0) {
+		rc = usage_error("%s", e.msg);
+	} else {
+		rc = flags_apply(d, &args);
 	}
-	if (help)
-		return 1;
-	if (d->n_files == 0)
-		return usage_error("%s", "at least one -f FILE is required");
-	return 0;
+	config_list_free(&args);
+	return rc;
 }
 
 /* Reads path ("-" = stdin) into a malloc'd buffer of at most max bytes. */
@@ -837,7 +817,7 @@ storage_open(struct dr *d, struct err *e)
 		fprintf(stderr, "artifact-generator: storage: %s\n", tmp);
 	}
 	rc = storage_init(&d->storage, tmp ? tmp : d->storage_path,
-	    d->adv_addr ? d->adv_addr : DR_DEFAULT_ADV_ADDR, e);
+	    d->adv_addr, e);
 	free(tmp);
 	d->storage_open = rc == 0;
 	return rc;
@@ -908,6 +888,7 @@ dr_free(struct dr *d)
 	json_decref(d->docs);
 	if (d->spool != NULL)
 		fclose(d->spool);
+	config_table_free(dr_flag_table, DR_NFLAGS, &d->flags);
 	if (d->storage_open)
 		storage_free(&d->storage);
 	free(d);
@@ -928,8 +909,6 @@ dryrun_main(int argc, char **argv)
 	d->docs = json_array();
 	rc = args_parse(d, argc, argv);
 	if (rc != 0) {
-		if (rc > 0)
-			fputs(usage_text, stdout);
 		dr_free(d);
 		return rc > 0 ? 0 : 2;
 	}

@@ -208,35 +208,47 @@ capture_index(const struct path_pattern *p, const char *name, size_t n)
 }
 
 /*
- * Substitutes every `{capture}` of tmpl with the match's value (lower-cased
- * when lower); other braces are copied as they are. Returns malloc'd text.
+ * Writes tmpl with every `{capture}` replaced by the match's value
+ * (lower-cased when lower) into out, when out is not NULL; other braces are
+ * copied as they are. Returns the length of the result.
  */
-static char *
-render(const struct path_pattern *p, const char *tmpl,
-    const struct match *m, bool lower)
+static size_t
+render_into(const struct path_pattern *p, const char *tmpl,
+    const struct match *m, bool lower, char *out)
 {
-	size_t cap = strlen(tmpl) + 1, len = 0;
-	char *out;
+	size_t len = 0;
 
-	for (const char *c = tmpl; *c; c++)
-		if (*c == '{')
-			cap += REL_MAX;
-	if ((out = malloc(cap)) == NULL)
-		return NULL;
 	for (const char *c = tmpl; *c != '\0'; c++) {
 		const char *close = *c == '{' ? strchr(c, '}') : NULL;
 		int idx = close ? capture_index(p, c + 1,
 		    (size_t)(close - c - 1)) : -1;
 
 		if (idx < 0) {
-			out[len++] = *c;
+			if (out != NULL)
+				out[len] = *c;
+			len++;
 			continue;
 		}
-		for (const char *v = m->values[idx]; *v; v++)
-			out[len++] = lower ? (char)tolower((unsigned char)*v) : *v;
+		for (const char *v = m->values[idx]; *v; v++, len++)
+			if (out != NULL)
+				out[len] = lower ?
+				    (char)tolower((unsigned char)*v) : *v;
 		c = close;
 	}
-	out[len] = '\0';
+	if (out != NULL)
+		out[len] = '\0';
+	return len;
+}
+
+/* The rendered template, malloc'd (exactly sized), or NULL. */
+static char *
+render(const struct path_pattern *p, const char *tmpl,
+    const struct match *m, bool lower)
+{
+	char *out = malloc(render_into(p, tmpl, m, lower, NULL) + 1);
+
+	if (out != NULL)
+		render_into(p, tmpl, m, lower, out);
 	return out;
 }
 

@@ -405,15 +405,31 @@ test_usage_errors_exit_2(void **state)
 
 	expect_failure(f, 2, "at least one -f FILE is required",
 	    "--source src=src");
-	expect_failure(f, 2, "unknown flag '--bogus'", "-f gen.yaml --bogus");
-	expect_failure(f, 2, "-o expects yaml or json, got 'xml'",
+	expect_failure(f, 2, "artifact-generator: --bogus: unknown flag",
+	    "-f gen.yaml --bogus");
+	expect_failure(f, 2, "-o: \"xml\" is not one of yaml, json",
 	    "-f gen.yaml -o xml");
+	expect_failure(f, 2, "unexpected argument 'extra'", "-f gen.yaml extra");
 	expect_failure(f, 2, "--source expects ALIAS=PATH, got 'src'",
 	    "-f gen.yaml --source src");
-	expect_failure(f, 2, "flag '--storage-path' needs a value",
+	expect_failure(f, 2, "--storage-path: missing value",
 	    "-f gen.yaml --storage-path");
 	expect_failure(f, 2, "--artifact-digest-algo", "-f gen.yaml "
 	    "--artifact-digest-algo md5");
+}
+
+static void
+test_help_lists_the_flags(void **state)
+{
+	int status;
+	char *out = tu_run(&status, BIN " --dry-run --help");
+
+	(void)state;
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "Usage: artifact-generator --dry-run -f FILE"));
+	assert_non_null(strstr(out, "--source-origin-revision"));
+	assert_non_null(strstr(out, "--no-cross-namespace-refs"));
+	free(out);
 }
 
 static void
@@ -476,6 +492,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_errors_exit_1_naming_the_problem, setup, teardown),
+		cmocka_unit_test(test_help_lists_the_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
