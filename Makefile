@@ -41,8 +41,8 @@ FUZZ_SRC   := $(sort $(wildcard test/fuzz/fuzz_*.c))
 
 DEPS_STAMP := $(BUILD)/.bootstrap-test
 
-.PHONY: all test unit-test integration-test demo fuzz clean deps tools \
-        bench-archive
+.PHONY: all test unit-test demo fuzz clean deps tools \
+        bench-archive bench-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -113,6 +113,9 @@ $(BUILD)/release/bench/%: $(BUILD)/release/obj/test/bench/%.o $(BUILD)/release/l
 
 bench-archive: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_archive
 	@scripts/bench-archive.sh $(BUILD)/release/bench/bench_archive
+
+bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/release/bench/bench_archive
+	@scripts/bench-build.sh $(BUILD)/release/bench/bench_archive
 
 # Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
