@@ -31,6 +31,13 @@ LDFLAGS_release := $(HARDEN_LD)
 CFLAGS_asan     := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer \
                    -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_asan    := -fsanitize=address,undefined
+# fuzz: libFuzzer instrumentation (clang); the entry point is linked per target.
+CFLAGS_fuzz     := $(BASEFLAGS) -O1 -fno-omit-frame-pointer \
+                   -fsanitize=fuzzer-no-link,address,undefined
+LDFLAGS_fuzz    := -fsanitize=fuzzer,address,undefined
+CC_release      := $(CC)
+CC_asan         := $(CC)
+CC_fuzz         := clang
 
 LIB_SRC    := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
 TEST_SRC   := $(sort $(wildcard test/unit/test_*.c))
@@ -59,11 +66,11 @@ $(BUILD)/.bootstrap-%: scripts/bootstrap.sh
 define variant_rules
 $(BUILD)/$(1)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/llhttp/%.o: $(LLHTTP_SRC_DIR)/%.c | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CC) $$(filter-out -Werror -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes,$$(CFLAGS_$(1))) -w -c $$< -o $$@
+	$$(CC_$(1)) $$(filter-out -Werror -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes,$$(CFLAGS_$(1))) -w -c $$< -o $$@
 
 $(BUILD)/$(1)/libag.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRC)) \
                        $(patsubst $(LLHTTP_SRC_DIR)/%.c,$(BUILD)/$(1)/llhttp/%.o,$(LLHTTP_SRC))
@@ -73,12 +80,13 @@ $(BUILD)/$(1)/libag.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRC)) \
 $(BUILD)/$(1)/test/%: $(BUILD)/$(1)/obj/test/unit/%.o \
                       $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TEST_SUPPORT_SRC)) $(BUILD)/$(1)/libag.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
+	$$(CC_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
 
 -include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
 endef
 $(eval $(call variant_rules,release))
 $(eval $(call variant_rules,asan))
+$(eval $(call variant_rules,fuzz))
 
 $(BIN)/artifact-generator: $(BUILD)/release/obj/src/main.o $(BUILD)/release/libag.a
 	@mkdir -p $(@D)
@@ -117,18 +125,18 @@ bench-archive: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_archive
 bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/release/bench/bench_archive
 	@scripts/bench-build.sh $(BUILD)/release/bench/bench_archive
 
-# Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS.
+# Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS. The library is
+# compiled once with fuzzer instrumentation (variant "fuzz"), then linked with
+# each target's entry point.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -I$(LLHTTP_INC_DIR) \
-                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-                -fsanitize=fuzzer,address,undefined
 FUZZ_NAMES   := $(patsubst test/fuzz/%.c,%,$(FUZZ_SRC))
-$(BUILD)/fuzz/%: test/fuzz/%.c $(LIB_SRC) | $(BUILD)/.bootstrap-fuzz
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/test/fuzz/%.o $(BUILD)/fuzz/libag.a | $(BUILD)/.bootstrap-fuzz
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LLHTTP_SRC) $(LIBS)
+	$(CC_fuzz) $(LDFLAGS_fuzz) -o $@ $^ $(LIBS)
 
-fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
-	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
+fuzz: $(BUILD)/.bootstrap-fuzz
+	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_NAMES))
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_NAMES))
 
 demo: $(BIN)/artifact-generator
 	@scripts/demo.sh
