@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the integration control plane's binaries from the pinned Go modules
+# (test/tools/plane/{kube,etcd}/go.mod): kube-apiserver, etcd and planeapply,
+# into ${XDG_CACHE_HOME:-$HOME/.cache}/artifact-generator/plane/<key>/bin,
+# where <key> names the pinned versions (and hashes the go.mod/go.sum files
+# and the Go version). Binaries already there are reused. Also fetches the
+# pinned source-controller module, whose CRDs plane-up applies from the Go
+# module cache. Prints what it builds and how long each build took. Fails,
+# naming the module, when something cannot be fetched or built.
+#
+# usage: scripts/plane-build.sh        (PLANE_QUIET=1: only print builds)
+set -euo pipefail
+. "$(dirname "$0")/plane/lib.sh"
+
+plane_need go sha256sum awk
+plane_versions
+bin=$PLANE_CACHE/bin
+mkdir -p "$bin"
+say() { [ "${PLANE_QUIET:-0}" = 1 ] || echo "plane-build: $*"; }
+
+# fetch DIR: downloads every module DIR's go.mod needs, or names what failed.
+fetch() {
+	local out
+	if ! out=$(cd "$1" && go mod download 2>&1); then
+		printf '%s\n' "$out" | tail -5 >&2
+		plane_die "cannot fetch the modules of ${1#"$PLANE_ROOT"/}/go.mod (see above): is the Go module proxy reachable?"
+	fi
+}
+
+# build NAME MODDIR PKG [STAMP]: builds PKG of module MODDIR into $bin/NAME.
+build() {
+	local name=$1 dir=$2 pkg=$3 stamp=${4:-} t0 t1 tmp
+	if [ -x "$bin/$name" ] && { [ -z "$stamp" ] || [ "$(cat "$bin/$name.stamp" 2>/dev/null)" = "$stamp" ]; }; then
+		say "$name: cached ($bin/$name)"
+		return 0
+	fi
+	fetch "$dir"
+	echo "plane-build: building $name ($pkg) ..."
+	tmp=$bin/.$name.tmp.$$
+	t0=$(date +%s.%N)
+	if ! (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+		go build -trimpath -ldflags='-s -w' -o "$tmp" "$pkg"); then
+		rm -f "$tmp"
+		plane_die "building $name from ${dir#"$PLANE_ROOT"/} failed"
+	fi
+	mv -f "$tmp" "$bin/$name"
+	[ -z "$stamp" ] || echo "$stamp" >"$bin/$name.stamp"
+	t1=$(date +%s.%N)
+	awk -v n="$name" -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$bin/$name")" \
+		'BEGIN { printf "plane-build: built %s in %.1f s (%.0f MiB)\n", n, b - a, s / 1048576 }'
+}
+
+say "kube-apiserver $KUBE_VERSION, etcd $ETCD_VERSION, $SOURCE_CONTROLLER_MODULE $SOURCE_CONTROLLER_VERSION"
+say "cache: $PLANE_CACHE"
+build etcd "$PLANE_MODS/etcd" go.etcd.io/etcd/server/v3
+build kube-apiserver "$PLANE_MODS/kube" k8s.io/kubernetes/cmd/kube-apiserver
+build planeapply "$PLANE_MODS/kube" ./cmd/planeapply "$(plane_apply_hash)"
+crds=$(plane_sc_crd_dir) || plane_die "the source-controller CRDs are required by plane-up"
+say "source-controller CRDs: $crds"

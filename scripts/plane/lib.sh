@@ -1,0 +1,103 @@
+# Shared helpers of scripts/plane-*.sh and test/integration/plane_smoke.sh:
+# where the pinned versions are read from, where the built binaries are
+# cached, how the source-controller CRDs are found in the Go module cache,
+# free loopback ports, and stopping processes by pid file. Sourced, never run.
+# Every function that fails prints one line naming what failed and returns 1.
+
+PLANE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PLANE_MODS=$PLANE_ROOT/test/tools/plane
+# shellcheck source=versions.env
+. "$PLANE_ROOT/scripts/plane/versions.env"
+
+plane_die() { echo "plane: $*" >&2; exit 1; }
+
+plane_need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || plane_die "required tool '$t' not found on PATH"
+	done
+}
+
+# plane_gomod_version DIR MODULE: the version DIR/go.mod requires of MODULE.
+plane_gomod_version() {
+	local v
+	v=$(awk -v m="$2" '$1 == "require" { $1 = ""; $0 = $0 }
+		$1 == m && $2 ~ /^v[0-9]/ { print $2; exit }' "$1/go.mod")
+	[ -n "$v" ] || { echo "plane: $1/go.mod does not require $2" >&2; return 1; }
+	echo "$v"
+}
+
+# plane_versions: sets KUBE_VERSION, ETCD_VERSION, PLANE_KEY, PLANE_CACHE.
+# The key changes whenever a go.mod/go.sum or the Go toolchain changes.
+plane_versions() {
+	KUBE_VERSION=$(plane_gomod_version "$PLANE_MODS/kube" k8s.io/kubernetes) || return 1
+	ETCD_VERSION=$(plane_gomod_version "$PLANE_MODS/etcd" go.etcd.io/etcd/server/v3) || return 1
+	local sum
+	sum=$( { cat "$PLANE_MODS"/kube/go.mod "$PLANE_MODS"/kube/go.sum \
+		"$PLANE_MODS"/etcd/go.mod "$PLANE_MODS"/etcd/go.sum; go env GOVERSION; } \
+		| sha256sum | cut -c1-12)
+	PLANE_KEY=kube-$KUBE_VERSION-etcd-$ETCD_VERSION-$sum
+	PLANE_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/artifact-generator/plane/$PLANE_KEY
+}
+
+# plane_apply_hash: digest of planeapply's sources, so it is rebuilt on change.
+plane_apply_hash() {
+	cat "$PLANE_MODS"/kube/cmd/planeapply/*.go | sha256sum | cut -c1-12
+}
+
+# plane_sc_crd_dir: prints the config/crd directory of the pinned
+# source-controller module, downloading it into the Go module cache if needed.
+plane_sc_crd_dir() {
+	local mod=$SOURCE_CONTROLLER_MODULE@$SOURCE_CONTROLLER_VERSION json dir err f
+	json=$(cd "$PLANE_MODS/kube" && GOFLAGS=-mod=mod go mod download -json "$mod" 2>&1) || true
+	err=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p')
+	dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+	if [ -n "$err" ] || [ -z "$dir" ]; then
+		echo "plane: cannot fetch $mod: ${err:-$json}" >&2
+		return 1
+	fi
+	for f in gitrepositories ocirepositories buckets helmcharts externalartifacts; do
+		f=$dir/config/crd/bases/source.toolkit.fluxcd.io_$f.yaml
+		[ -f "$f" ] || { echo "plane: $mod lacks $f" >&2; return 1; }
+	done
+	echo "$dir/config/crd"
+}
+
+# plane_free_port: a loopback TCP port nobody listens on (from /proc/net),
+# not in $PLANE_TAKEN_PORTS; appends it there.
+plane_free_port() {
+	local used p i
+	local hex
+	used=$(awk 'NR > 1 && $4 == "0A" { n = split($2, a, ":"); print a[n] }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | while read -r hex; do
+		echo $((16#$hex))
+	done)
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! grep -qx "$p" <<<"$used" && [[ " ${PLANE_TAKEN_PORTS:-} " != *" $p "* ]]; then
+			PLANE_TAKEN_PORTS="${PLANE_TAKEN_PORTS:-} $p"
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "plane: no free loopback port found" >&2
+	return 1
+}
+
+# plane_stop_pidfile FILE: stops the process FILE names, if it still is the
+# program FILE was written for (FILE holds "pid exe"), TERM then KILL.
+plane_stop_pidfile() {
+	local f=$1 pid exe i
+	[ -f "$f" ] || return 0
+	read -r pid exe <"$f" || true
+	rm -f "$f"
+	[ -n "$pid" ] || return 0
+	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "plane: pid $pid ($exe) ignored TERM for 10 s, killing" >&2
+	kill -KILL "$pid" 2>/dev/null || true
+}
