@@ -631,14 +631,22 @@ relisted_after_gone(void *arg)
 static void
 test_apiserver_restart(void)
 {
-	struct kube_informer_stats before, after;
+	struct kube_informer_stats before, after, down0, down1;
 	char want[128];
 	int adds, updates, deletes;
 
 	kube_informer_get_stats(T.inf, &before);
 	T.log[0] = '\0';
+
 	check(apiserver("stop --kill") == 0, "kube-apiserver killed mid-watch");
-	sleep_loop(1500);	/* the informer notices and backs off */
+	/* Down for 6 s with the loop running: spaced retries (backoff 300 ms
+	 * doubling to 2 s, jittered), neither none nor a busy loop. */
+	kube_informer_get_stats(T.inf, &down0);
+	sleep_loop(6000);
+	kube_informer_get_stats(T.inf, &down1);
+	check(down1.retries - down0.retries >= 3 &&
+	    down1.retries - down0.retries <= 12, "while down: %lu retries in "
+	    "6 s (backoff, no busy loop)", down1.retries - down0.retries);
 	check(etcd_delete_cm(T.ns, "cm3") == 0, "cm3 deleted in etcd while "
 	    "the API server is down");
 	check(etcd_bump_and_compact() == 0, "etcd revision moved and "
