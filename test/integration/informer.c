@@ -557,11 +557,13 @@ test_watch_add_update_delete(void)
 	T.log[0] = '\0';
 	snprintf(want, sizeof(want), "add %s/cm6 new\n", T.ns);
 	check(cm_create(T.ns, "cm6", "new", 1) == 0 && wait_until(log_has,
-	    want, 15000), "WATCH add with the new projection (%s)", want);
+	    want, 15000), "WATCH add with the new projection (%.*s)",
+	    (int)strlen(want) - 1, want);
 
 	snprintf(want, sizeof(want), "update %s/cm1 v1->v2\n", T.ns);
 	check(cm_set(T.ns, "cm1", "v2") == 0 && wait_until(log_has, want,
-	    15000), "WATCH update with old and new projections (%s)", want);
+	    15000), "WATCH update with old and new projections (%.*s)",
+	    (int)strlen(want) - 1, want);
 
 	snprintf(want, sizeof(want), "delete %s/cm2 v1\n", T.ns);
 	check(cm_delete(T.ns, "cm2") == 0 && wait_until(log_has, want,
@@ -608,6 +610,37 @@ test_bookmarks(void)
 	    "the resourceVersion from %llu to %s", b.from,
 	    kube_informer_resource_version(T.inf));
 	check(strlen(T.log) == log_len, "bookmarks call no handler");
+}
+
+static int
+watch_ended(void *arg)
+{
+	const struct kube_informer_stats *before = arg;
+	struct kube_informer_stats now;
+
+	kube_informer_get_stats(T.inf, &now);
+	return now.watch_ends > before->watch_ends;
+}
+
+/* The server ends each watch after timeoutSeconds (5..8 s here): the
+ * informer watches again from where it was, without a LIST, and misses
+ * nothing. */
+static void
+test_rewatch_after_timeout(void)
+{
+	struct kube_informer_stats before, after;
+	char want[128];
+
+	kube_informer_get_stats(T.inf, &before);
+	check(wait_until(watch_ended, &before, 20000), "the server ended a "
+	    "watch (timeoutSeconds)");
+	snprintf(want, sizeof(want), "update %s/cm6 new->again\n", T.ns);
+	check(cm_set(T.ns, "cm6", "again") == 0 && wait_until(log_has, want,
+	    15000), "a change after the re-watch arrives");
+	kube_informer_get_stats(T.inf, &after);
+	check(after.lists == before.lists && after.watches > before.watches,
+	    "re-watched without a re-list (lists %lu, watches %lu->%lu)",
+	    after.lists, before.watches, after.watches);
 }
 
 static void
@@ -754,6 +787,7 @@ main(void)
 	test_sync();
 	test_watch_add_update_delete();
 	test_bookmarks();
+	test_rewatch_after_timeout();
 	test_apiserver_restart();
 	test_forced_gone_without_changes();
 	test_stop_closes_cleanly();
