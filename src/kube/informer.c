@@ -12,6 +12,8 @@
  *   watch 410      -> list now (the server compacted our resourceVersion)
  *   watch dropped  -> watch again after backoff (the server may be down)
  *   bad event      -> list again after backoff (an event may be lost)
+ *   canceled       -> nothing: the client is going away (destroying the
+ *                     client before the informer leaves it idle; free it)
  *
  * Lifetime: the struct lives until both the request in flight (whose
  * completion the client always delivers from the loop) and the timer handle
@@ -310,6 +312,8 @@ kube_informer_list_done(void *data, int status, json_t *obj,
 		kube_informer_maybe_release(inf);
 		return;
 	}
+	if (status == KUBE_ECANCELED)
+		return;		/* the client is being destroyed: stay idle */
 	if (status != KUBE_OK) {
 		inf->stats.list_failures++;
 		kube_informer_report(inf, e);
@@ -384,6 +388,8 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		kube_informer_maybe_release(inf);
 		return;
 	}
+	if (status == KUBE_ECANCELED)
+		return;		/* the client is being destroyed: stay idle */
 	lasted = uv_now(inf->loop) - inf->watch_started_ms;
 	if (status == KUBE_OK) {
 		inf->stats.watch_ends++;
