@@ -327,7 +327,7 @@ req_fail(struct kube_request *r, int status, const char *msg)
 	snprintf(copy, sizeof(copy), "%s", msg);
 	if (status != KUBE_EAPI)
 		memset(&r->st, 0, sizeof(r->st));
-	err_set(&r->err, r->verb, r->what, copy);
+	err_set(&r->err, "%s %s: %s", r->verb, r->what, copy);
 	req_complete(r, status, NULL);
 }
 
