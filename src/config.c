@@ -678,16 +678,11 @@ config_table_help(const struct config_flag *flags, size_t nflags,
 
 /* ---- effective settings as JSON ---- */
 
-/* A JSON string even for invalid UTF-8 (jansson refuses those); null for
- * an unset string flag. */
+/* A JSON string even for invalid UTF-8 (jansson refuses those). */
 static json_t *
 json_str(const char *s)
 {
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
+	json_t *j = json_string(s);
 
 	return j != NULL ? j : json_string("(invalid UTF-8)");
 }
