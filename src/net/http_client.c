@@ -40,7 +40,12 @@ http_request_sizeof(void)
 unsigned
 http_client_conn_count(const struct http_client *c)
 {
-	return c->nconns;
+	const struct http_conn *conn;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(conn, &c->conns, link)
+		n += !conn->closing;
+	return n;
 }
 
 void *
@@ -370,10 +375,23 @@ req_check(const struct http_client *c, const struct http_request_opts *o,
 	if (o->body_read != NULL && o->body != NULL)
 		return err_set(e, "HTTP request: body and body_read are "
 		    "exclusive");
+	if (o->body == NULL && o->body_len > 0)
+		return err_set(e, "HTTP request: body_len without body");
 	if (o->method != NULL &&
 	    req_check_token(o->method, "method", e) != 0)
 		return -1;
 	return req_check_headers(o->headers, e);
+}
+
+static int
+req_has_header(const char *const *h, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; h != NULL && *h != NULL; h++)
+		if (strncasecmp(*h, name, len) == 0 && (*h)[len] == ':')
+			return 1;
+	return 0;
 }
 
 /* Writes the request line and headers; returns the length (size bound). */
@@ -383,13 +401,16 @@ req_head_write(char *p, size_t cap, const struct http_request_opts *o,
 {
 	size_t n;
 
-	n = (size_t)snprintf(p, cap, "%s %s%.*s HTTP/1.1\r\nHost: %s%s%s",
-	    method, u->target_len == 0 || u->target[0] != '/' ? "/" : "",
-	    (int)u->target_len, u->target, u->ipv6 ? "[" : "", u->host,
-	    u->ipv6 ? "]" : "");
-	if (!u->default_port)
-		n += (size_t)snprintf(p + n, cap - n, ":%d", u->port);
-	n += (size_t)snprintf(p + n, cap - n, "\r\n");
+	n = (size_t)snprintf(p, cap, "%s %s%.*s HTTP/1.1\r\n", method,
+	    u->target_len == 0 || u->target[0] != '/' ? "/" : "",
+	    (int)u->target_len, u->target);
+	if (!req_has_header(o->headers, "host")) {
+		n += (size_t)snprintf(p + n, cap - n, "Host: %s%s%s",
+		    u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "");
+		if (!u->default_port)
+			n += (size_t)snprintf(p + n, cap - n, ":%d", u->port);
+		n += (size_t)snprintf(p + n, cap - n, "\r\n");
+	}
 	for (const char *const *h = o->headers; h != NULL && *h; h++)
 		n += (size_t)snprintf(p + n, cap - n, "%s\r\n", *h);
 	if (o->body_read != NULL && o->body_read_len < 0)

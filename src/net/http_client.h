@@ -82,7 +82,8 @@ typedef void (*http_done_cb)(struct http_request *req, int status,
 struct http_request_opts {
 	const char *method;             /* default "GET" */
 	const char *url;                /* copied */
-	const char *const *headers;     /* "Name: value", NULL-ended; copied */
+	const char *const *headers;     /* "Name: value", NULL-ended; copied.
+	                                 * Host is added unless given here. */
 	/* Body: a buffer (must stay valid until on_done) ... */
 	const void *body;
 	size_t body_len;
@@ -123,7 +124,7 @@ void *http_request_data(const struct http_request *req);
 size_t http_client_sizeof(void);
 size_t http_conn_sizeof(void);
 size_t http_request_sizeof(void);
-/* Connections currently open (idle or busy) and accepted TCP connects. */
+/* Connections currently open (idle or busy), not counting closing ones. */
 unsigned http_client_conn_count(const struct http_client *c);
 
 #endif

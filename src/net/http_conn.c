@@ -221,6 +221,22 @@ conn_send_chunk(struct http_conn *conn)
 	return 1;
 }
 
+/* Writes the next part of a buffer body: all of it in plain text (libuv
+ * writes from the caller's buffer), 16 KiB at a time over TLS so that the
+ * ciphertext queued at once stays small. */
+static void
+conn_send_slice(struct http_conn *conn)
+{
+	struct http_request *r = conn->req;
+	size_t n = r->o.body_len - (size_t)r->body_sent;
+	const char *p = (const char *)r->o.body + r->body_sent;
+
+	if (conn->tls != NULL && n > HTTP_CHUNK_BUF)
+		n = HTTP_CHUNK_BUF;
+	r->body_sent += (int64_t)n;
+	conn_write(conn, p, n);
+}
+
 static void
 conn_send_next(struct http_conn *conn)
 {
@@ -235,9 +251,8 @@ conn_send_next(struct http_conn *conn)
 		if (r->o.body_read != NULL) {
 			if (conn_send_chunk(conn) != 0)
 				return;
-		} else if (r->o.body_len > 0) {
-			r->send_step = SEND_DONE;
-			conn_write(conn, r->o.body, r->o.body_len);
+		} else if (r->o.body_len > (size_t)r->body_sent) {
+			conn_send_slice(conn);
 			return;
 		}
 		break;
@@ -401,13 +416,26 @@ conn_on_connected(uv_connect_t *creq, int status)
 		http_conn_send(conn);
 }
 
+/* Connects to one resolved address; the rest are kept for fallback. */
+static void
+conn_connect_to(struct http_conn *conn, struct addrinfo *ai)
+{
+	int rc;
+
+	conn->ai_next = ai->ai_next;
+	rc = uv_tcp_connect(&conn->connect_req, &conn->tcp, ai->ai_addr,
+	    conn_on_connected);
+	if (rc != 0)
+		http_req_fail(conn->req, HTTP_ECONNECT, "cannot connect to "
+		    "%s:%d: %s", conn->host, conn->port, uv_strerror(rc));
+}
+
 /* After a failed attempt the socket cannot be reused: close, re-init. */
 static void
 conn_on_tcp_reclosed(uv_handle_t *h)
 {
 	struct http_conn *conn = h->data;
 	struct addrinfo *ai = conn->ai_next;
-	int rc;
 
 	if (conn->closing) {
 		conn_on_handle_closed(h);
@@ -415,12 +443,7 @@ conn_on_tcp_reclosed(uv_handle_t *h)
 	}
 	uv_tcp_init(conn->client->loop, &conn->tcp);
 	conn->tcp.data = conn;
-	conn->ai_next = ai->ai_next;
-	rc = uv_tcp_connect(&conn->connect_req, &conn->tcp, ai->ai_addr,
-	    conn_on_connected);
-	if (rc != 0)
-		http_req_fail(conn->req, HTTP_ECONNECT, "cannot connect to "
-		    "%s:%d: %s", conn->host, conn->port, uv_strerror(rc));
+	conn_connect_to(conn, ai);
 }
 
 static void
@@ -433,7 +456,6 @@ static void
 conn_on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 {
 	struct http_conn *conn = CONN_OF(g, gai);
-	int rc;
 
 	conn->gai_active = 0;
 	conn->ai = res;
@@ -447,12 +469,7 @@ conn_on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 		return;
 	}
 	conn->state = CONN_CONNECTING;
-	conn->ai_next = res->ai_next;
-	rc = uv_tcp_connect(&conn->connect_req, &conn->tcp, res->ai_addr,
-	    conn_on_connected);
-	if (rc != 0)
-		http_req_fail(conn->req, HTTP_ECONNECT, "cannot connect to "
-		    "%s:%d: %s", conn->host, conn->port, uv_strerror(rc));
+	conn_connect_to(conn, res);
 }
 
 int

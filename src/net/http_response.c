@@ -137,7 +137,9 @@ http_on_headers_complete(llhttp_t *l)
 		err_set(p->err, "unexpected protocol upgrade (status 101)");
 		return http_parse_failed(p, HTTP_PARSE_MALFORMED);
 	}
-	return p->head_request ? 1 : 0;
+	/* No body whatever the headers say (llhttp would wait for a 304's
+	 * Content-Length bytes). */
+	return p->head_request || status == 204 || status == 304 ? 1 : 0;
 }
 
 static int

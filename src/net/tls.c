@@ -15,6 +15,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_internal.h>
 #include <mbedtls/x509_crt.h>
 
 #define TLS_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
@@ -230,15 +231,6 @@ int
 tls_profile_insecure(const struct tls_profile *p)
 {
 	return p->insecure;
-}
-
-int
-tls_host_is_ip(const char *host)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1;
 }
 
 /* ---- BIO callbacks over in-memory buffers ---- */
@@ -519,6 +511,14 @@ tls_fail(struct tls_session *s, int rc, struct err *e)
 		    tls_alert_name(desc), desc);
 		return TLS_EALERT;
 	}
+	if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+		/* mbedTLS fails silently here: tell the client why. */
+		mbedtls_ssl_send_alert_message(&s->ssl,
+		    MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		tls_flush(s, NULL, NULL, e);
+		err_set(e, "TLS: the client sent no certificate");
+		return TLS_ECERT;
+	}
 	tls_strerror(e, "TLS", rc);
 	return TLS_ERR;
 }
@@ -583,6 +583,13 @@ tls_session_write(struct tls_session *s, const void *data, size_t len,
 		len -= (size_t)rc;
 	}
 	return tls_flush(s, cb, arg, e) == 0 ? 0 : TLS_ERR;
+}
+
+size_t
+tls_session_sizeof(void)
+{
+	return sizeof(struct tls_session) + MBEDTLS_SSL_IN_BUFFER_LEN +
+	    MBEDTLS_SSL_OUT_BUFFER_LEN;
 }
 
 size_t

@@ -105,7 +105,11 @@ int tls_session_write(struct tls_session *s, const void *data, size_t len,
 /* Bytes fed but not consumed plus decrypted bytes not yet read. */
 size_t tls_session_pending(const struct tls_session *s);
 
-/* 1 if host is an IPv4 or IPv6 literal (without brackets). */
-int tls_host_is_ip(const char *host);
+/* Heap of one established session: the struct plus mbedTLS's input and
+ * output record buffers (MBEDTLS_SSL_IN/OUT_BUFFER_LEN, from
+ * MBEDTLS_SSL_IN/OUT_CONTENT_LEN, 16 KiB each in Debian's build). Not
+ * counted: the peer certificate kept by MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+ * and the transient handshake state. */
+size_t tls_session_sizeof(void);
 
 #endif
