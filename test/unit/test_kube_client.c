@@ -556,18 +556,25 @@ test_write_verbs_on_the_wire(void **state)
 	(void)state;
 	st.subresource = "status";
 	fx_start(&f, script, 6, NULL, NULL);
+	/* One at a time: concurrent requests may use several connections
+	 * and reach the server in any order. */
 	assert_int_equal(kube_apply(f.c, &st, body, &wo, done_cb, &f, NULL,
 	    &e), 0);
+	fx_wait(&f, 1);
 	assert_int_equal(kube_patch_merge(f.c, &cm_x, body, NULL, done_cb, &f,
 	    NULL, &e), 0);
+	fx_wait(&f, 2);
 	assert_int_equal(kube_patch_json(f.c, &cm_x, jp, NULL, done_cb, &f,
 	    NULL, &e), 0);
+	fx_wait(&f, 3);
 	wo.force = false;
 	wo.dry_run = true;
 	assert_int_equal(kube_create(f.c, &cms, body, &wo, done_cb, &f, NULL,
 	    &e), 0);
+	fx_wait(&f, 4);
 	assert_int_equal(kube_delete(f.c, &cm_x, &dopt, done_cb, &f, NULL,
 	    &e), 0);
+	fx_wait(&f, 5);
 	assert_int_equal(kube_event_create(f.c, &ev, done_cb, &f, NULL, &e),
 	    0);
 	fx_wait(&f, 6);
@@ -662,6 +669,41 @@ test_token_reread_after_401(void **state)
 }
 
 static void
+test_token_file_reread_periodically(void **state)
+{
+	static const struct srv_resp script[] = {
+		{ 200, NULL, CM_X, 0 }, { 200, NULL, CM_X, 0 },
+	};
+	struct kube_client_opts o = { .token_refresh_ms = 50 };
+	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
+	uint64_t until;
+	struct fx f;
+	struct err e;
+
+	(void)state;
+	tu_write_str(dir, "token", "first\n");
+	fx_start(&f, script, 2, &o, tok);
+	f.dir = dir;
+	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
+	fx_wait(&f, 1);
+	tu_write_str(dir, "token", "second\n");
+	until = uv_now(&f.loop) + 200;
+	while (uv_now(&f.loop) < until)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	/* A failed re-read (file gone) keeps the last good token. */
+	remove(tok);
+	until = uv_now(&f.loop) + 120;
+	while (uv_now(&f.loop) < until)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
+	fx_wait(&f, 2);
+	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer first\r\n"));
+	assert_non_null(strstr(f.srv.reqs[1].headers, "Bearer second\r\n"));
+	free(tok);
+	fx_stop(&f);
+}
+
+static void
 test_cancel_and_destroy_in_flight(void **state)
 {
 	static const struct srv_resp script[] = {
@@ -729,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_write_verbs_on_the_wire),
 		cmocka_unit_test(test_invalid_arguments_start_nothing),
 		cmocka_unit_test(test_token_reread_after_401),
+		cmocka_unit_test(test_token_file_reread_periodically),
 		cmocka_unit_test(test_cancel_and_destroy_in_flight),
 		cmocka_unit_test(test_client_side_rate_limit),
 	};
