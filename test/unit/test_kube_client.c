@@ -234,6 +234,16 @@ fx_wait(struct fx *f, int n)
 	assert_int_equal(f->ndone, n);
 }
 
+/* Runs the loop for ms milliseconds (the server keeps it alive). */
+static void
+fx_run_ms(struct fx *f, uint64_t ms)
+{
+	uint64_t until = uv_now(&f->loop) + ms;
+
+	while (uv_now(&f->loop) < until)
+		uv_run(&f->loop, UV_RUN_ONCE);
+}
+
 static void
 srv_close_cb(uv_handle_t *h)
 {
@@ -676,7 +686,6 @@ test_token_file_reread_periodically(void **state)
 	};
 	struct kube_client_opts o = { .token_refresh_ms = 50 };
 	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
-	uint64_t until;
 	struct fx f;
 	struct err e;
 
@@ -687,14 +696,10 @@ test_token_file_reread_periodically(void **state)
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 1);
 	tu_write_str(dir, "token", "second\n");
-	until = uv_now(&f.loop) + 200;
-	while (uv_now(&f.loop) < until)
-		uv_run(&f.loop, UV_RUN_ONCE);
+	fx_run_ms(&f, 200);
 	/* A failed re-read (file gone) keeps the last good token. */
 	remove(tok);
-	until = uv_now(&f.loop) + 120;
-	while (uv_now(&f.loop) < until)
-		uv_run(&f.loop, UV_RUN_ONCE);
+	fx_run_ms(&f, 120);
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 2);
 	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer first\r\n"));
