@@ -308,6 +308,45 @@ case_pagination(struct kube_client *admin)
 	result_reset(&res);
 }
 
+/* PUT with the current resourceVersion succeeds; with a stale one it is a
+ * 409 Conflict (optimistic locking). */
+static void
+case_update(struct kube_client *admin)
+{
+	struct kube_resource cm = { .version = "v1", .resource = "configmaps",
+	    .namespaced = true, .namespace = NS, .name = "page-000" };
+	struct result got = { 0 }, res = { 0 };
+	struct err e;
+	json_t *obj;
+
+	if (kube_get(admin, &cm, on_done, &got, NULL, &e) == 0)
+		wait_for(&got);
+	if (got.obj == NULL) {
+		check(0, "update", "get: %s", got.msg);
+		return;
+	}
+	obj = json_deep_copy(got.obj);
+	json_object_set_new(json_object_get(obj, "data"), "i",
+	    json_string("updated"));
+	if (kube_update(admin, &cm, obj, NULL, on_done, &res, NULL, &e) == 0)
+		wait_for(&res);
+	check(res.status == KUBE_OK && !strcmp(json_string_value(
+	    json_object_get(json_object_get(res.obj, "data"), "i")) ?: "",
+	    "updated"), "update (PUT) with the current resourceVersion",
+	    "%s", res.msg);
+	result_reset(&res);
+	/* obj still carries the old resourceVersion. */
+	if (kube_update(admin, &cm, obj, NULL, on_done, &res, NULL, &e) == 0)
+		wait_for(&res);
+	check(res.status == KUBE_EAPI && res.code == 409 &&
+	    !strcmp(res.reason, "Conflict"),
+	    "update with a stale resourceVersion is a 409 Conflict", "%d %d %s",
+	    res.status, res.code, res.msg);
+	json_decref(obj);
+	result_reset(&res);
+	result_reset(&got);
+}
+
 static void
 case_watch_and_patch(struct kube_client *admin)
 {
@@ -521,17 +560,21 @@ watchdog(int sig)
 	_exit(3);
 }
 
+/* Deletes the test namespace in the background (DeleteOptions body). */
 static void
 cleanup(struct kube_client *admin)
 {
 	struct kube_resource r = ns_res;
+	struct kube_delete_opts o = { .propagation_policy = "Background",
+	    .grace_period_seconds = -1 };
 	struct result res = { 0 };
 	struct err e;
 
 	r.name = NS;
-	if (admin != NULL && kube_delete(admin, &r, NULL, on_done, &res, NULL,
-	    &e) == 0)
+	if (kube_delete(admin, &r, &o, on_done, &res, NULL, &e) == 0)
 		wait_for(&res);
+	check(res.status == KUBE_OK, "delete the namespace with "
+	    "propagationPolicy Background", "%s", res.msg);
 	result_reset(&res);
 }
 
@@ -552,6 +595,7 @@ main(void)
 		case_wrong_ca(bad);
 		case_namespace_and_404(admin);
 		case_pagination(admin);
+		case_update(admin);
 		case_watch_and_patch(admin);
 		case_server_side_apply(admin);
 		case_forbidden_and_event(ctl);
