@@ -20,7 +20,8 @@
  *
  * Retries: 429 is retried after Retry-After seconds (bounded: 1..60 s, at
  * most opts.max_retries times) for every verb (the server did not act on
- * it); 5xx except 501 and transport failures are retried with jittered
+ * it); 5xx except 501 and transient transport failures (refused, reset,
+ * timed out; not DNS, TLS or certificate errors) are retried with jittered
  * backoff for idempotent verbs only (get, list, update, apply). Watches are
  * never retried: the informer resumes them.
  *

@@ -107,11 +107,16 @@ wait_for(struct result *r)
 static void
 check(int ok, const char *name, const char *fmt, ...)
 {
+	static uint64_t last;
+	uint64_t now = uv_hrtime() / 1000000;
 	va_list ap;
 
+	if (last == 0)
+		last = now;
 	if (ok) {
 		passed++;
-		printf("ok   %s\n", name);
+		printf("ok   %s (%llu ms)\n", name,
+		    (unsigned long long)(now - last));
 	} else {
 		failed++;
 		printf("FAIL %s: ", name);
@@ -120,6 +125,7 @@ check(int ok, const char *name, const char *fmt, ...)
 		va_end(ap);
 		printf("\n");
 	}
+	last = now;
 	fflush(stdout);
 }
 

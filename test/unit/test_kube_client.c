@@ -25,7 +25,7 @@ struct srv_resp {
 	int code;
 	const char *headers;	/* extra header lines, each ending \r\n */
 	const char *body;
-	int hold;		/* never answer */
+	int hold;		/* 1: never answer; 2: close the connection */
 };
 
 struct srv_req {
@@ -125,6 +125,11 @@ srv_parse(struct conn *c)
 		snprintf(q->body, sizeof(q->body), "%.*s", (int)blen,
 		    c->buf + head);
 		q->at_ms = uv_now(s->loop);
+		if (s->nreq < s->nscript && s->script[s->nreq].hold == 2) {
+			s->nreq++;
+			uv_close((uv_handle_t *)&c->tcp, conn_closed);
+			return;
+		}
 		if (s->nreq < s->nscript && !s->script[s->nreq].hold)
 			srv_answer(c, &s->script[s->nreq]);
 		s->nreq++;
@@ -455,6 +460,38 @@ test_retries_are_bounded(void **state)
 	fx_stop(&f);
 }
 
+#define PREFIX "create configmaps in namespace \"ns\": "
+
+static void
+test_dropped_connection_retried_only_when_idempotent(void **state)
+{
+	static const struct srv_resp script[] = {
+		{ 0, NULL, NULL, 2 }, { 200, NULL, CM_X, 0 },
+		{ 0, NULL, NULL, 2 }, { 0, NULL, NULL, 2 },
+	};
+	json_t *body = json_pack("{s:s}", "kind", "ConfigMap");
+	struct fx f;
+	struct err e;
+
+	(void)state;
+	fx_start(&f, script, 4, NULL, NULL);
+	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
+	fx_wait(&f, 1);
+	assert_int_equal(f.status, KUBE_OK);
+	assert_int_equal(f.srv.nreq, 2);
+	assert_int_equal(kube_create(f.c, &cms, body, NULL, done_cb, &f, NULL,
+	    &e), 0);
+	fx_wait(&f, 2);
+	assert_int_equal(f.status, KUBE_ENET);
+	assert_int_equal(f.code, 0);
+	assert_true(strncmp(f.msg, PREFIX, strlen(PREFIX)) == 0);
+	/* At most the HTTP client's own single retry of a request that
+	 * failed on a reused connection; no backoff retries for a create. */
+	assert_true(f.srv.nreq <= 4);
+	json_decref(body);
+	fx_stop(&f);
+}
+
 static void
 test_list_all_pages(void **state)
 {
@@ -771,6 +808,7 @@ main(void)
 		cmocka_unit_test(test_status_errors_are_decoded),
 		cmocka_unit_test(test_429_retry_after_and_5xx_retry),
 		cmocka_unit_test(test_retries_are_bounded),
+		cmocka_unit_test(test_dropped_connection_retried_only_when_idempotent),
 		cmocka_unit_test(test_list_all_pages),
 		cmocka_unit_test(test_watch_streams_and_stops_on_error_event),
 		cmocka_unit_test(test_write_verbs_on_the_wire),
