@@ -207,8 +207,9 @@ struct kube_watch_opts {
  * they arrive (bounded to opts.watch_line_max per event). An ERROR event is
  * not passed on: it ends the watch with KUBE_EAPI and its Status in st (410
  * Expired: re-list). A stream the server ends normally (timeoutSeconds)
- * completes with KUBE_OK and obj NULL. The stream has no idle timeout beyond
- * the HTTP client's stream idle timeout.
+ * completes with KUBE_OK and obj NULL. A stream silent for timeoutSeconds
+ * + 30 s (330 s without timeoutSeconds) fails with KUBE_ENET (timed out):
+ * resume from the last resourceVersion seen.
  */
 int kube_watch(struct kube_client *c, const struct kube_resource *r,
     const struct kube_watch_opts *o, kube_event_fn on_event,
