@@ -11,20 +11,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "duration.h"
+#include "log.h"
 
 static const char *const config_digest_algos[] = {
 	"sha1", "sha256", "sha512", "blake3", NULL,
-};
-static const char *const config_log_levels[] = {
-	"trace", "debug", "info", "error", NULL,
-};
-static const char *const config_log_encodings[] = {
-	"json", "console", NULL,
 };
 
 #define FIELD(f) offsetof(struct config, f)
@@ -54,12 +50,30 @@ static const struct config_flag config_flags[] = {
 	  config_digest_algos,
 	  "The hashing algorithm used to calculate the digest of artifacts.",
 	  FIELD(artifact_digest_algo) },
-	{ "log-level", 0, NULL, CONFIG_ENUM, "info", config_log_levels,
+	{ "log-level", 0, NULL, CONFIG_ENUM, "info", log_level_values,
 	  "Log verbosity level.",
 	  FIELD(log_level) },
-	{ "log-encoding", 0, NULL, CONFIG_ENUM, "json", config_log_encodings,
+	{ "log-encoding", 0, NULL, CONFIG_ENUM, "json", log_encoding_values,
 	  "Log encoding format.",
 	  FIELD(log_encoding) },
+	/* controller-runtime's flag; $KUBECONFIG (first file), in-cluster
+	 * and ~/.kube/config are tried by kube_config_resolve when unset. */
+	{ "kubeconfig", 0, NULL, CONFIG_STRING, NULL, NULL,
+	  "Paths to a kubeconfig. Only required if out-of-cluster.",
+	  FIELD(kubeconfig) },
+	{ "kube-context", 0, NULL, CONFIG_STRING, NULL, NULL,
+	  "The kubeconfig context to use instead of its current-context.",
+	  FIELD(kube_context) },
+	/* fluxcd/pkg/runtime/client; Flux's qps is a float32, whole numbers
+	 * here. */
+	{ "kube-api-qps", 0, NULL, CONFIG_INT, "50", NULL,
+	  "The maximum queries-per-second of requests sent to the "
+	  "Kubernetes API.",
+	  FIELD(kube_api_qps) },
+	{ "kube-api-burst", 0, NULL, CONFIG_INT, "300", NULL,
+	  "The maximum burst queries-per-second of requests sent to the "
+	  "Kubernetes API.",
+	  FIELD(kube_api_burst) },
 };
 
 #define NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -84,8 +98,8 @@ flag_field(const struct config_flag *f, void *dst)
 
 /*
  * v for a message, escaped (quotes, backslashes, control bytes) and cut at
- * QUOTE_MAX bytes so that an error stays one readable line; in double
- * quotes when quoted is true.
+ * about QUOTE_MAX bytes (never inside a UTF-8 sequence) so that an error
+ * stays one readable line; in double quotes when quoted is true.
  */
 static const char *
 escape(const char *v, bool quoted, char out[QUOTE_MAX + 16])
@@ -94,8 +108,12 @@ escape(const char *v, bool quoted, char out[QUOTE_MAX + 16])
 
 	if (quoted)
 		out[w++] = '"';
-	for (; *v != '\0' && w < QUOTE_MAX; v++) {
+	for (; *v != '\0' && w < QUOTE_MAX + 3; v++) {
 		unsigned char c = (unsigned char)*v;
+
+		/* Past the limit, only finish a multi-byte character. */
+		if (w >= QUOTE_MAX && (c & 0xc0) != 0x80)
+			break;
 
 		if (c == '"' || c == '\\') {
 			out[w++] = '\\';
@@ -412,13 +430,78 @@ flag_by_short(const struct parser *p, char c)
 	return NULL;
 }
 
+/* Levenshtein distance between a (alen bytes) and b, for names of up to
+ * NAME_MAX_CMP bytes; larger than any threshold otherwise. */
+#define NAME_MAX_CMP 64
+static size_t
+name_distance(const char *a, size_t alen, const char *b)
+{
+	size_t prev[NAME_MAX_CMP + 1], cur[NAME_MAX_CMP + 1];
+	size_t blen = strlen(b), i, j, best;
+
+	if (alen > NAME_MAX_CMP || blen > NAME_MAX_CMP)
+		return SIZE_MAX;
+	for (j = 0; j <= blen; j++)
+		prev[j] = j;
+	for (i = 1; i <= alen; i++) {
+		cur[0] = i;
+		for (j = 1; j <= blen; j++) {
+			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			cur[j] = best;
+		}
+		memcpy(prev, cur, (blen + 1) * sizeof(prev[0]));
+	}
+	return prev[blen];
+}
+
+/* The flag a mistyped name most likely meant (at most 3 edits, and fewer
+ * than half the name), or NULL. */
+static const struct config_flag *
+flag_nearest(const struct parser *p, const char *name, size_t len)
+{
+	const struct config_flag *best = NULL;
+	size_t i, d, best_d = 4;
+
+	for (i = 0; i < p->nflags; i++) {
+		d = name_distance(name, len, p->flags[i].name);
+		if (d < best_d && d * 2 < len) {
+			best = &p->flags[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int
+unknown_long(struct parser *p, const char *name, size_t len)
+{
+	const struct config_flag *near = flag_nearest(p, name, len);
+	char q[QUOTE_MAX + 16], *n;
+
+	n = strndup(name, len);
+	if (n == NULL)
+		return err_set(p->e, "out of memory");
+	if (near != NULL)
+		err_set(p->e, "--%s: unknown flag (did you mean --%s?)",
+		    escape(n, false, q), near->name);
+	else
+		err_set(p->e, "--%s: unknown flag (see --help)",
+		    escape(n, false, q));
+	free(n);
+	return -1;
+}
+
 /* argv[*i] is "--name[=value]"; a non-bool without '=' takes the next one. */
 static int
 parse_long(struct parser *p, int argc, char *const argv[], int *i)
 {
 	const char *name = argv[*i] + 2, *eq, *v;
 	const struct config_flag *f;
-	char q[QUOTE_MAX + 16], label[128];
+	char label[128];
 	size_t len;
 
 	eq = strchr(name, '=');
@@ -426,14 +509,8 @@ parse_long(struct parser *p, int argc, char *const argv[], int *i)
 	if (len == 4 && memcmp(name, "help", 4) == 0)
 		return CONFIG_HELP;
 	f = flag_by_name(p, name, len);
-	if (f == NULL) {
-		char *n = strndup(name, len);
-
-		err_set(p->e, "--%s: unknown flag (see --help)",
-		    n != NULL ? escape(n, false, q) : "?");
-		free(n);
-		return -1;
-	}
+	if (f == NULL)
+		return unknown_long(p, name, len);
 	snprintf(label, sizeof(label), "--%s", f->name);
 	if (eq != NULL)
 		v = eq + 1;

@@ -8,7 +8,8 @@
  * it), the help text and the offset of the field to fill. Accepted forms:
  * --name=value, --name value, -n value, -nvalue, -n=value; bools as --name,
  * --name=true|false (never consuming the next argument) and combined short
- * bools (-ab); "--" ends the flags; other arguments are positional. The last
+ * bools (-ab); "--" ends the flags; other arguments are positional; -h and
+ * --help are reserved (they ask for help, wherever a flag may stand). The last
  * occurrence of a flag wins, except for lists, which collect every one.
  * When a flag is absent its environment variable, if set and non-empty, is
  * used instead (as Flux's envOrDefault does); lists split it at commas.
@@ -100,6 +101,10 @@ struct config {
 	const char *artifact_digest_algo;
 	const char *log_level;
 	const char *log_encoding;
+	char *kubeconfig;		/* "": $KUBECONFIG, in-cluster, ~/.kube */
+	char *kube_context;		/* "": the kubeconfig's current one */
+	int kube_api_qps;
+	int kube_api_burst;
 	struct config_list args;	/* positional arguments */
 };
 

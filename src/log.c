@@ -15,17 +15,30 @@
 #include <time.h>
 #include <unistd.h>
 
-struct log_level_name {
-	const char *flag;	/* --log-level value */
-	const char *json;	/* zap's lower-case level encoder */
-	const char *console;	/* zap's capital level encoder */
+const char *const log_level_values[] = {
+	[LOG_TRACE] = "trace",
+	[LOG_DEBUG] = "debug",
+	[LOG_INFO] = "info",
+	[LOG_ERROR] = "error",
+	NULL,
 };
 
-static const struct log_level_name log_level_names[] = {
-	[LOG_TRACE] = { "trace", "Level(-2)", "LEVEL(-2)" },
-	[LOG_DEBUG] = { "debug", "debug", "DEBUG" },
-	[LOG_INFO] = { "info", "info", "INFO" },
-	[LOG_ERROR] = { "error", "error", "ERROR" },
+const char *const log_encoding_values[] = {
+	[LOG_ENCODING_JSON] = "json",
+	[LOG_ENCODING_CONSOLE] = "console",
+	NULL,
+};
+
+/* Level names as zap's lower-case (JSON) and capital (console) encoders
+ * print them. */
+static const struct {
+	const char *json;
+	const char *console;
+} log_level_names[] = {
+	[LOG_TRACE] = { "Level(-2)", "LEVEL(-2)" },
+	[LOG_DEBUG] = { "debug", "DEBUG" },
+	[LOG_INFO] = { "info", "INFO" },
+	[LOG_ERROR] = { "error", "ERROR" },
 };
 
 static int64_t log_clock_real(void);
@@ -47,32 +60,39 @@ log_clock_real(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Index of name in a NULL-ended list, or -1. */
+static int
+log_value_index(const char *const *values, const char *name)
+{
+	int i;
+
+	for (i = 0; values[i] != NULL; i++)
+		if (strcmp(values[i], name) == 0)
+			return i;
+	return -1;
+}
+
 int
 log_level_parse(const char *name, enum log_level *out, struct err *e)
 {
-	size_t i;
+	int i = log_value_index(log_level_values, name);
 
-	for (i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]);
-	    i++) {
-		if (strcmp(name, log_level_names[i].flag) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return err_set(e, "unknown log level \"%s\" (valid levels are trace, "
-	    "debug, info, error)", name);
+	if (i < 0)
+		return err_set(e, "unknown log level \"%s\" (valid levels are "
+		    "trace, debug, info, error)", name);
+	*out = (enum log_level)i;
+	return 0;
 }
 
 int
 log_encoding_parse(const char *name, enum log_encoding *out, struct err *e)
 {
-	if (strcmp(name, "json") == 0)
-		*out = LOG_ENCODING_JSON;
-	else if (strcmp(name, "console") == 0)
-		*out = LOG_ENCODING_CONSOLE;
-	else
-		return err_set(e, "unknown log encoding \"%s\" (valid encodings "
-		    "are json, console)", name);
+	int i = log_value_index(log_encoding_values, name);
+
+	if (i < 0)
+		return err_set(e, "unknown log encoding \"%s\" (valid "
+		    "encodings are json, console)", name);
+	*out = (enum log_encoding)i;
 	return 0;
 }
 
@@ -337,7 +357,6 @@ log_line_format(enum log_encoding encoding, enum log_level level,
     int64_t ts_ns, const char *logger, const char *error, const char *msg,
     json_t *fields)
 {
-	const struct log_level_name *name = &log_level_names[level];
 	char ts[64], *out;
 	json_t *ctx;
 
@@ -346,9 +365,11 @@ log_line_format(enum log_encoding encoding, enum log_level level,
 	if (ctx == NULL)
 		return NULL;
 	if (encoding == LOG_ENCODING_CONSOLE)
-		out = log_line_console(name->console, ts, logger, msg, ctx);
+		out = log_line_console(log_level_names[level].console, ts,
+		    logger, msg, ctx);
 	else
-		out = log_line_json(name->json, ts, logger, msg, ctx);
+		out = log_line_json(log_level_names[level].json, ts, logger,
+		    msg, ctx);
 	json_decref(ctx);
 	return out;
 }

@@ -48,6 +48,10 @@ enum log_encoding {
 	LOG_ENCODING_CONSOLE,
 };
 
+/* The --log-level and --log-encoding values, in enum order, NULL-ended. */
+extern const char *const log_level_values[];
+extern const char *const log_encoding_values[];
+
 /* "trace", "debug", "info", "error" -> level; -1 and e set otherwise. */
 int log_level_parse(const char *name, enum log_level *out, struct err *e);
 /* "json", "console" -> encoding; -1 and e set otherwise. */

@@ -2,8 +2,8 @@
  * kube_client: client lifecycle (TLS profile, HTTP client, bearer token
  * refresh) and the request engine every verb goes through: rate-limit delay
  * on a per-request uv timer, send, response decoding, retries (429 with
- * Retry-After, 5xx and transport errors for idempotent verbs, one retry with
- * a re-read token after a 401), list paging, watch streaming, and deferred
+ * Retry-After; 5xx, refused, reset and timed-out connections for idempotent
+ * verbs; one retry with a re-read token after a 401), list paging, watch streaming, and deferred
  * completion so that callbacks always run from the loop.
  *
  * A request owns its URL, body, decoder and timer; it is freed in its timer's
@@ -327,7 +327,7 @@ req_fail(struct kube_request *r, int status, const char *msg)
 	snprintf(copy, sizeof(copy), "%s", msg);
 	if (status != KUBE_EAPI)
 		memset(&r->st, 0, sizeof(r->st));
-	err_set(&r->err, r->verb, r->what, copy);
+	err_set(&r->err, "%s %s: %s", r->verb, r->what, copy);
 	req_complete(r, status, NULL);
 }
 
@@ -528,6 +528,25 @@ req_success(struct kube_request *r, const struct http_response *resp)
 		req_complete(r, KUBE_OK, obj);
 }
 
+/*
+ * Transport failures worth retrying: the server restarting or a connection
+ * dropped. DNS, TLS and certificate failures and malformed responses are
+ * not: retrying cannot change them, and the caller should hear at once.
+ */
+static bool
+transient(int http_status)
+{
+	switch (http_status) {
+	case HTTP_ECONNREFUSED:
+	case HTTP_ECONNECT:
+	case HTTP_ERESET:
+	case HTTP_ETIMEDOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 on_done(struct http_request *h, int status, const struct http_response *resp,
     const struct err *e)
@@ -547,8 +566,8 @@ on_done(struct http_request *h, int status, const struct http_response *resp,
 	if (status != 0) {
 		if (status == HTTP_ETOOBIG)
 			return req_fail(r, KUBE_EDECODE, e->msg);
-		if (resp == NULL && r->kind != KUBE_CALL_WATCH &&
-		    req_retry(r, 0, NULL))
+		if (resp == NULL && transient(status) &&
+		    r->kind != KUBE_CALL_WATCH && req_retry(r, 0, NULL))
 			return;
 		return req_fail(r, KUBE_ENET, e->msg);
 	}

@@ -20,7 +20,8 @@
  *
  * Retries: 429 is retried after Retry-After seconds (bounded: 1..60 s, at
  * most opts.max_retries times) for every verb (the server did not act on
- * it); 5xx except 501 and transport failures are retried with jittered
+ * it); 5xx except 501 and transient transport failures (refused, reset,
+ * timed out; not DNS, TLS or certificate errors) are retried with jittered
  * backoff for idempotent verbs only (get, list, update, apply). Watches are
  * never retried: the informer resumes them.
  *
@@ -206,8 +207,9 @@ struct kube_watch_opts {
  * they arrive (bounded to opts.watch_line_max per event). An ERROR event is
  * not passed on: it ends the watch with KUBE_EAPI and its Status in st (410
  * Expired: re-list). A stream the server ends normally (timeoutSeconds)
- * completes with KUBE_OK and obj NULL. The stream has no idle timeout beyond
- * the HTTP client's stream idle timeout.
+ * completes with KUBE_OK and obj NULL. A stream silent for timeoutSeconds
+ * + 30 s (330 s without timeoutSeconds) fails with KUBE_ENET (timed out):
+ * resume from the last resourceVersion seen.
  */
 int kube_watch(struct kube_client *c, const struct kube_resource *r,
     const struct kube_watch_opts *o, kube_event_fn on_event,

@@ -344,8 +344,15 @@ kc_cluster(struct kc *k, const json_t *cl, const char *base,
 		kc_field(field, base, "proxy-url");
 		return kc_fail(k, field, "proxies are not supported", NULL);
 	}
-	return kc_file_or_data(k, cl, base, "certificate-authority",
-	    &out->ca_file, &out->ca_pem, &out->ca_pem_len);
+	if (kc_file_or_data(k, cl, base, "certificate-authority",
+	    &out->ca_file, &out->ca_pem, &out->ca_pem_len) < 0)
+		return -1;
+	/* As client-go: skipping verification and trusting a CA conflict. */
+	kc_field(field, base, "insecure-skip-tls-verify");
+	if (out->insecure && (out->ca_file || out->ca_pem))
+		return kc_fail(k, field, "cannot be combined with a "
+		    "certificate-authority", NULL);
+	return 0;
 }
 
 /* User fields naming authentication this client cannot do. */

@@ -357,6 +357,13 @@ test_table_error_messages(void **state)
 		{ ARGV("--mode=medium"), "--mode: \"medium\" is not one of fast, "
 		  "slow" },
 		{ ARGV("--nope"), "--nope: unknown flag (see --help)" },
+		{ ARGV("--verbos"), "--verbos: unknown flag (did you mean "
+		  "--verbose?)" },
+		{ ARGV("--cuont=1"), "--cuont: unknown flag (did you mean "
+		  "--count?)" },
+		{ ARGV("--sources", "a=b"), "--sources: unknown flag (did you "
+		  "mean --source?)" },
+		{ ARGV("--x"), "--x: unknown flag (see --help)" },
 		{ ARGV("--nope=1"), "--nope: unknown flag (see --help)" },
 		{ ARGV("-x"), "-x: unknown flag (see --help)" },
 		{ ARGV("-vq"), "-q: unknown flag (see --help)" },
@@ -401,6 +408,28 @@ test_table_long_value_is_cut_in_message(void **state)
 	assert_int_equal(t.rc, -1);
 	assert_true(strlen(t.e.msg) < 140);
 	assert_non_null(strstr(t.e.msg, "7777...\" is not an integer"));
+	tfree(&t);
+}
+
+static void
+test_table_message_cut_keeps_utf8_whole(void **state)
+{
+	char arg[400], *const *argv;
+	struct tparse t;
+	size_t i, w = 0;
+	const char *q;
+
+	(void)state;
+	w = (size_t)snprintf(arg, sizeof(arg), "--count=");
+	for (i = 0; i < 60; i++)	/* 120 bytes of 2-byte characters */
+		w += (size_t)snprintf(arg + w, sizeof(arg) - w, "\xc3\xa9");
+	argv = (char *const[]){ "prog", arg, NULL };
+	tparse(&t, argv, NULL);
+	assert_int_equal(t.rc, -1);
+	q = strstr(t.e.msg, "...\"");
+	assert_non_null(q);
+	/* The byte before the cut ends a character: \xa9, never \xc3. */
+	assert_int_equal((unsigned char)q[-1], 0xa9);
 	tfree(&t);
 }
 
@@ -708,6 +737,14 @@ test_controller_help_lists_every_flag(void **state)
 		"One of: trace, debug, info, error. (default \"info\")\n",
 		"      --log-encoding string               Log encoding format. "
 		"One of: json, console. (default \"json\")\n",
+		"      --kubeconfig string                 Paths to a "
+		"kubeconfig. Only required if out-of-cluster.\n",
+		"      --kube-api-qps int                  The maximum "
+		"queries-per-second of requests sent to the Kubernetes API. "
+		"(default 50)\n",
+		"      --kube-api-burst int                The maximum burst "
+		"queries-per-second of requests sent to the Kubernetes API. "
+		"(default 300)\n",
 	};
 	char *h = help_text(config_help);
 	size_t i;
@@ -735,7 +772,13 @@ test_controller_json_for_startup_log(void **state)
 	    "artifact-retention-ttl")), "1m30s");
 	assert_int_equal(json_integer_value(json_object_get(j,
 	    "artifact-retention-records")), 2);
-	assert_int_equal(json_object_size(j), 8);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "kube-api-qps")), 50);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "kube-api-burst")), 300);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "kubeconfig")), "");
+	assert_int_equal(json_object_size(j), 12);
 	json_decref(j);
 	config_free(&c.cfg);
 }
@@ -769,6 +812,13 @@ test_binary_help_and_usage_errors(void **state)
 	assert_int_equal(status, 2);
 	assert_string_equal(out, "artifact-generator: --no-such-flag: "
 	    "unknown flag (see --help)");
+	free(out);
+
+	/* A name from another revision of Flux's flags gets a hint. */
+	out = tu_run(&status, BIN " --storage-address=:9000 2>&1 >/dev/null");
+	assert_int_equal(status, 2);
+	assert_string_equal(out, "artifact-generator: --storage-address: "
+	    "unknown flag (did you mean --storage-addr?)");
 	free(out);
 }
 
@@ -820,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_table_help),
 		cmocka_unit_test(test_table_error_messages),
 		cmocka_unit_test(test_table_long_value_is_cut_in_message),
+		cmocka_unit_test(test_table_message_cut_keeps_utf8_whole),
 		cmocka_unit_test(test_table_help_text),
 		cmocka_unit_test(test_table_json_has_every_flag_in_order),
 		cmocka_unit_test(test_controller_defaults_are_fluxs),

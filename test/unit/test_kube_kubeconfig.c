@@ -30,9 +30,12 @@ static const char two_contexts[] =
 	"- name: b\n"
 	"  cluster:\n"
 	"    server: https://kube.example:8443/prefix\n"
-	"    certificate-authority: pki/ca.crt\n"
 	"    insecure-skip-tls-verify: true\n"
 	"    tls-server-name: kubernetes\n"
+	"- name: d\n"
+	"  cluster:\n"
+	"    server: http://127.0.0.1:8080\n"
+	"    certificate-authority: pki/ca.crt\n"
 	"users:\n"
 	"- name: tok\n"
 	"  user:\n"
@@ -53,6 +56,8 @@ static const char two_contexts[] =
 	"  context: {cluster: b, user: cert}\n"
 	"- name: three\n"
 	"  context: {cluster: a, user: certdata}\n"
+	"- name: four\n"
+	"  context: {cluster: d}\n"
 	"current-context: one\n";
 
 static void
@@ -96,7 +101,7 @@ test_named_context_files_relative_to_kubeconfig(void **state)
 	(void)state;
 	load_ok(&c, two_contexts, "two");
 	assert_string_equal(c.server, "https://kube.example:8443/prefix");
-	assert_string_equal(c.ca_file, "/etc/kc/pki/ca.crt");
+	assert_null(c.ca_file);
 	assert_null(c.ca_pem);
 	assert_true(c.insecure);
 	assert_string_equal(c.tls_server_name, "kubernetes");
@@ -105,6 +110,14 @@ test_named_context_files_relative_to_kubeconfig(void **state)
 	assert_string_equal(c.token_file, "/etc/kc/tok.txt");
 	assert_null(c.token);
 	assert_string_equal(c.namespace, "default");
+	kube_config_free(&c);
+	/* A CA file relative to the kubeconfig; a context without a user. */
+	load_ok(&c, two_contexts, "four");
+	assert_string_equal(c.server, "http://127.0.0.1:8080");
+	assert_string_equal(c.ca_file, "/etc/kc/pki/ca.crt");
+	assert_false(c.insecure);
+	assert_null(c.token);
+	assert_null(c.cert_file);
 	kube_config_free(&c);
 }
 
@@ -165,6 +178,10 @@ static const struct bad_case bad_cases[] = {
 	  "    token: t\n",
 	  "kubeconfig /x: clusters[0].cluster.certificate-authority-data: both "
 	  "certificate-authority and it are set" },
+	{ SRV "    insecure-skip-tls-verify: true\n    certificate-authority: /ca\n",
+	  "    token: t\n",
+	  "kubeconfig /x: clusters[0].cluster.insecure-skip-tls-verify: cannot "
+	  "be combined with a certificate-authority" },
 	{ "    insecure-skip-tls-verify: yes please\n" SRV, "    token: t\n",
 	  "kubeconfig /x: clusters[0].cluster.insecure-skip-tls-verify: not a boolean" },
 	{ "    certificate-authority: /ca\n", "    token: t\n",
@@ -296,8 +313,8 @@ test_load_file_missing_and_oversized(void **state)
 	p = tu_path(dir, "ok");
 	assert_int_equal(kube_config_load_file(&c, p, "two", &e), 0);
 	/* Relative names resolve against the real file's directory. */
-	assert_true(strncmp(c.ca_file, dir, strlen(dir)) == 0);
-	assert_string_equal(c.ca_file + strlen(dir), "/pki/ca.crt");
+	assert_true(strncmp(c.cert_file, dir, strlen(dir)) == 0);
+	assert_string_equal(c.cert_file + strlen(dir), "/pki/client.crt");
 	kube_config_free(&c);
 	free(p);
 	tu_rmtree(dir);

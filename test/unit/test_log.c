@@ -83,6 +83,17 @@ assert_keys_in_order(json_t *obj, const char *const *keys, size_t n)
 	assert_int_equal(i, n);
 }
 
+/* Asserts that obj[key] is the string want. */
+static void
+assert_member(json_t *obj, const char *key, const char *want)
+{
+	const char *got = json_string_value(json_object_get(obj, key));
+
+	if (got == NULL)
+		fail_msg("no string member \"%s\"", key);
+	assert_string_equal(got, want);
+}
+
 static json_t *
 parse_line(const char *line)
 {
@@ -128,14 +139,10 @@ test_log_info_writes_fields_in_order(void **state)
 	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
 	j = parse_line(out);
 	assert_keys_in_order(j, keys, 6);
-	assert_string_equal(json_string_value(json_object_get(j, "level")),
-	    "info");
-	assert_string_equal(json_string_value(json_object_get(j, "ts")),
-	    "2026-11-22T03:52:29.123Z");
-	assert_string_equal(json_string_value(json_object_get(j, "msg")),
-	    "artifact built");
-	assert_string_equal(json_string_value(json_object_get(j, "namespace")),
-	    "apps");
+	assert_member(j, "level", "info");
+	assert_member(j, "ts", "2026-11-22T03:52:29.123Z");
+	assert_member(j, "msg", "artifact built");
+	assert_member(j, "namespace", "apps");
 	json_decref(j);
 	free(out);
 }
@@ -156,10 +163,8 @@ test_log_error_puts_error_after_fields(void **state)
 	out = sink_read(s);
 	j = parse_line(out);
 	assert_keys_in_order(j, keys, 5);
-	assert_string_equal(json_string_value(json_object_get(j, "level")),
-	    "error");
-	assert_string_equal(json_string_value(json_object_get(j, "error")),
-	    "open /data: permission denied");
+	assert_member(j, "level", "error");
+	assert_member(j, "error", "open /data: permission denied");
 	json_decref(j);
 	free(out);
 }
@@ -177,8 +182,7 @@ test_log_logger_name_between_ts_and_msg(void **state)
 	out = sink_read(s);
 	j = parse_line(out);
 	assert_keys_in_order(j, keys, 4);
-	assert_string_equal(json_string_value(json_object_get(j, "logger")),
-	    "setup");
+	assert_member(j, "logger", "setup");
 	json_decref(j);
 	free(out);
 }
@@ -227,12 +231,9 @@ test_log_escaping_round_trips(void **state)
 		assert_int_equal(nl, 1);
 		assert_int_equal(line[strlen(line) - 1], '\n');
 		j = parse_line(line);
-		assert_string_equal(json_string_value(json_object_get(j, "msg")),
-		    nasty[i]);
-		assert_string_equal(json_string_value(json_object_get(j,
-		    "value")), nasty[i]);
-		assert_string_equal(json_string_value(json_object_get(j,
-		    "error")), nasty[i]);
+		assert_member(j, "msg", nasty[i]);
+		assert_member(j, "value", nasty[i]);
+		assert_member(j, "error", nasty[i]);
 		json_decref(j);
 		json_decref(fields);
 		free(line);
@@ -265,10 +266,8 @@ test_log_invalid_utf8_is_replaced(void **state)
 	    NULL, "a\x80" "b\xe2\x82" "c\xc0\xaf" "d\xed\xa0\x80", NULL);
 	assert_non_null(line);
 	j = parse_line(line);
-	assert_string_equal(json_string_value(json_object_get(j, "msg")),
-	    "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
-	    "c\xef\xbf\xbd\xef\xbf\xbd"
-	    "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_member(j, "msg", "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
+	    "c\xef\xbf\xbd\xef\xbf\xbd" "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	json_decref(j);
 	free(line);
 }
