@@ -11,7 +11,8 @@
  *                     cannot make us spin)
  *   watch 410      -> list now (the server compacted our resourceVersion)
  *   watch dropped  -> watch again after backoff (the server may be down)
- *   bad event      -> list again after backoff (an event may be lost)
+ *   bad event, rv  -> list again after backoff (an event may be lost, or
+ *   too large         the server is behind our resourceVersion)
  *   canceled       -> nothing: the client is going away (destroying the
  *                     client before the informer leaves it idle; free it)
  *
@@ -239,12 +240,6 @@ kube_informer_resource(const struct kube_informer *inf,
 }
 
 static void
-kube_informer_report(struct kube_informer *inf, const struct err *e)
-{
-	kube_informer_on_error(inf, e);
-}
-
-static void
 kube_informer_timer_fired(uv_timer_t *t)
 {
 	struct kube_informer *inf = t->data;
@@ -316,7 +311,7 @@ kube_informer_list_done(void *data, int status, json_t *obj,
 		return;		/* the client is being destroyed: stay idle */
 	if (status != KUBE_OK) {
 		inf->stats.list_failures++;
-		kube_informer_report(inf, e);
+		kube_informer_on_error(inf, e);
 		kube_informer_retry(inf, NEXT_LIST);
 		return;
 	}
@@ -324,7 +319,7 @@ kube_informer_list_done(void *data, int status, json_t *obj,
 		inf->stats.list_failures++;
 		err_set(&le, "informer: list %s: the response has no "
 		    "metadata.resourceVersion", inf->resource);
-		kube_informer_report(inf, &le);
+		kube_informer_on_error(inf, &le);
 		kube_informer_retry(inf, NEXT_LIST);
 		return;
 	}
@@ -358,7 +353,7 @@ kube_informer_list(struct kube_informer *inf)
 	    kube_informer_list_done, inf, &inf->req, &e) < 0) {
 		inf->req = NULL;
 		inf->stats.list_failures++;
-		kube_informer_report(inf, &e);
+		kube_informer_on_error(inf, &e);
 		kube_informer_retry(inf, NEXT_LIST);
 	}
 }
@@ -401,7 +396,7 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		}
 		return;
 	}
-	kube_informer_report(inf, e);
+	kube_informer_on_error(inf, e);
 	if (inf->closing)
 		return;
 	if (status == KUBE_EAPI && st != NULL && st->code == 410) {
@@ -410,7 +405,12 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		return;
 	}
 	inf->stats.watch_failures++;
-	if (status == KUBE_EDECODE || status == KUBE_ECALLBACK) {
+	/* client-go re-lists too when the server is behind the version we
+	 * ask for (an etcd restored from a backup): 504 "Too large resource
+	 * version". */
+	if (status == KUBE_EDECODE || status == KUBE_ECALLBACK ||
+	    (status == KUBE_EAPI && st != NULL &&
+	    strstr(st->message, "Too large resource version") != NULL)) {
 		kube_informer_retry(inf, NEXT_LIST);
 		return;
 	}
@@ -452,7 +452,7 @@ kube_informer_watch(struct kube_informer *inf)
 	    kube_informer_watch_done, inf, &inf->req, &e) < 0) {
 		inf->req = NULL;
 		inf->stats.watch_failures++;
-		kube_informer_report(inf, &e);
+		kube_informer_on_error(inf, &e);
 		kube_informer_retry(inf, NEXT_LIST);
 	}
 }
