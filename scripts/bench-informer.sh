@@ -7,7 +7,8 @@
 # a separate process: initial LIST + sync time, RSS growth, bytes per
 # object, projected string bytes, process peak RSS.
 #
-# usage: scripts/bench-informer.sh [BENCH_PROGRAM]   (N=10000 NS=10 to vary)
+# usage: scripts/bench-informer.sh [BENCH_PROGRAM]
+# (environment: N=10000 objects, NS=10 namespaces, PAGE=500 LIST page size)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROG=${1:-$ROOT/build/release/bench/bench_informer}
@@ -57,4 +58,4 @@ for i in $(seq 0 $((NS - 1))); do
 done
 run_phase create
 run_phase status
-"$PROG" measure "$PLANE_ADMIN_KUBECONFIG" "$N"
+"$PROG" measure "$PLANE_ADMIN_KUBECONFIG" "$N" ${PAGE:+"$PAGE"}

@@ -2,13 +2,15 @@
  * bench_informer: memory and time of an informer over many GitRepositories
  * (run by scripts/bench-informer.sh, which creates them on the real plane).
  *
- *   bench_informer measure KUBECONFIG N
+ *   bench_informer measure KUBECONFIG N [PAGE_SIZE]
  *       in a fresh process: RSS after the client is set up, then one
  *       informer on gitrepositories in every namespace, initial LIST
- *       (pages of 500) until synced; prints the time, the RSS growth, bytes
- *       per object, the summed size of the projected strings, bytes per
- *       object above them, and the process peak RSS. Exit 1 when the store
- *       does not hold N objects.
+ *       (pages of PAGE_SIZE, default the informer's 500) until synced;
+ *       prints the time, the RSS growth, bytes per object, the summed size
+ *       of the projected strings (keys, resourceVersions and projections),
+ *       bytes per object above them, and the process peak RSS (which the
+ *       page of JSON in flight dominates). Exit 1 when the store does not
+ *       hold N objects.
  *
  * The projection is what the controller needs of a source: namespace/name
  * (the store key), resourceVersion (kept by the informer), generation and
@@ -168,14 +170,15 @@ sum_strings(void *ctx, const char *ns, const char *name, const char *rv,
 }
 
 static int
-measure(const char *kubeconfig, long n)
+measure(const char *kubeconfig, long n, unsigned page)
 {
 	static const struct kube_informer_handlers h = {
 		.project = gitrepo_project, .free = free,
 		.on_synced = measure_synced, .on_error = measure_error,
 	};
 	struct kube_informer_opts o = { .group = GROUP, .version = "v1",
-	    .resource = "gitrepositories", .namespaced = true };
+	    .resource = "gitrepositories", .namespaced = true,
+	    .page_size = page };
 	struct bench b = { 0 };
 	struct measure m = { &b, 0, 0 };
 	struct kube_informer *inf;
@@ -218,8 +221,10 @@ int
 main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 4 && strcmp(argv[1], "measure") == 0)
-		return measure(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: %s measure KUBECONFIG N\n", argv[0]);
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "measure") == 0)
+		return measure(argv[2], atol(argv[3]),
+		    argc == 5 ? (unsigned)atoi(argv[4]) : 0);
+	fprintf(stderr, "usage: %s measure KUBECONFIG N [PAGE_SIZE]\n",
+	    argv[0]);
 	return 2;
 }
