@@ -9,7 +9,10 @@
  *                     after backoff when the stream ended at once with
  *                     nothing in it, so a server that closes every watch
  *                     cannot make us spin)
- *   watch 410      -> list now (the server compacted our resourceVersion)
+ *   watch 410      -> list now (the server compacted our resourceVersion);
+ *                     after backoff when the watch after that list is
+ *                     refused at once again, so a server answering 410 to
+ *                     every watch cannot make us spin LISTs
  *   watch dropped  -> watch again after backoff (the server may be down)
  *   bad event, rv  -> list again after backoff (an event may be lost, or
  *   too large         the server is behind our resourceVersion)
@@ -52,6 +55,8 @@ struct kube_informer {
 	enum kube_informer_next next;	/* what the timer starts */
 	uint64_t watch_started_ms;
 	unsigned long watch_events;	/* in the current watch */
+	unsigned gone_at_once;		/* watches in a row refused with 410
+					 * before any event */
 
 	bool started, synced, closing, timer_closed;
 	struct kube_informer_stats stats;
@@ -326,7 +331,8 @@ kube_informer_list_done(void *data, int status, json_t *obj,
 	inf->stats.lists++;
 	kube_cache_list_end(&inf->cache, kube_informer_list_rv(obj));
 	kube_informer_trim();
-	kube_backoff_reset(&inf->backoff);
+	/* The backoff is reset by a watch that works, not here: a server
+	 * that lists fine but fails every watch still sees growing delays. */
 	if (!inf->synced && !inf->closing) {
 		inf->synced = true;
 		if (inf->user.on_synced != NULL)
@@ -390,6 +396,7 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		inf->stats.watch_ends++;
 		if (inf->watch_events > 0 || lasted >= 1000) {
 			kube_backoff_reset(&inf->backoff);
+			inf->gone_at_once = 0;
 			kube_informer_watch(inf);
 		} else {
 			kube_informer_retry(inf, NEXT_WATCH);
@@ -401,7 +408,12 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		return;
 	if (status == KUBE_EAPI && st != NULL && st->code == 410) {
 		inf->stats.gone++;
-		kube_informer_list(inf);
+		if (inf->watch_events > 0 || lasted >= 1000)
+			inf->gone_at_once = 0;
+		if (inf->gone_at_once++ == 0)
+			kube_informer_list(inf);
+		else	/* 410 at once, again and again: do not spin LISTs */
+			kube_informer_retry(inf, NEXT_LIST);
 		return;
 	}
 	inf->stats.watch_failures++;
@@ -414,8 +426,10 @@ kube_informer_watch_done(void *data, int status, json_t *obj,
 		kube_informer_retry(inf, NEXT_LIST);
 		return;
 	}
-	if (inf->watch_events > 0)
+	if (inf->watch_events > 0) {
 		kube_backoff_reset(&inf->backoff);
+		inf->gone_at_once = 0;
+	}
 	kube_informer_retry(inf, NEXT_WATCH);
 }
 

@@ -489,6 +489,42 @@ test_empty_watches_back_off(void **state)
 	fx_stop(&f);
 }
 
+/* A server that answers 410 to every watch at once: after the first, the
+ * re-LISTs are spaced by the backoff too. */
+static void
+test_repeated_gone_backs_off(void **state)
+{
+	static struct srv_resp script[40];
+	struct kube_informer_stats st;
+	struct fx f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		script[i] = i % 2 == 0 ?
+		    (struct srv_resp){ 200, "{\"metadata\":{\"resourceVersion\""
+		    ":\"7\"},\"items\":[" ITEM("a", "2", "a1") "]}", 0 } :
+		    (struct srv_resp){ 200, EVENT("ERROR", "{\"kind\":\"Status\","
+		    "\"code\":410,\"reason\":\"Expired\",\"message\":\"gone\"}"),
+		    0 };
+	fx_start(&f, script, 40, 100);
+	kube_informer_start(f.inf);
+	fx_run_ms(&f, 1500);
+	assert_true(f.srv.nreq >= 6 && f.srv.nreq <= 16);
+	/* The first 410 re-lists at once (an ordinary compaction), the
+	 * following ones after growing delays. */
+	for (i = 2; i < f.srv.nreq; i += 2) {
+		assert_null(strstr(f.srv.lines[i], "watch"));
+		if (i >= 4)
+			assert_true(f.srv.at_ms[i] - f.srv.at_ms[i - 1] >= 49);
+	}
+	kube_informer_get_stats(f.inf, &st);
+	assert_true(st.gone >= 3);
+	/* The object never changed: one add, no churn. */
+	assert_string_equal(f.log, "add a a1\n");
+	fx_stop(&f);
+}
+
 static void
 test_failed_list_is_retried(void **state)
 {
@@ -562,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_list_watch_rewatch_gone_relist),
 		cmocka_unit_test(test_dropped_watches_back_off),
 		cmocka_unit_test(test_empty_watches_back_off),
+		cmocka_unit_test(test_repeated_gone_backs_off),
 		cmocka_unit_test(test_failed_list_is_retried),
 		cmocka_unit_test(test_free_in_synced_handler),
 		cmocka_unit_test(test_free_before_start_and_bad_options),
