@@ -19,173 +19,13 @@
 
 #include "kube/client.h"
 #include "kube/informer.h"
-
-/* ---- scripted server (answers in order; hold 1: never, 2: close) ---- */
-
-#define MAX_REQS 64
-
-struct srv_resp {
-	int code;
-	const char *body;
-	int hold;
-};
-
-struct srv {
-	uv_loop_t *loop;
-	uv_tcp_t tcp;
-	int port;
-	const struct srv_resp *script;
-	size_t nscript;
-	char lines[MAX_REQS][512];	/* "GET /path?query" */
-	uint64_t at_ms[MAX_REQS];
-	size_t nreq;
-};
-
-struct conn {
-	uv_tcp_t tcp;
-	struct srv *s;
-	char buf[8192];
-	size_t len;
-};
-
-static void
-conn_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
-alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct conn *c = h->data;
-
-	(void)hint;
-	b->base = c->buf + c->len;
-	b->len = sizeof(c->buf) - c->len - 1;
-}
-
-static void
-write_done(uv_write_t *w, int status)
-{
-	(void)status;
-	free(w->data);
-	free(w);
-}
-
-static void
-srv_answer(struct conn *c, const struct srv_resp *r)
-{
-	uv_write_t *w = malloc(sizeof(*w));
-	char *out;
-	int n;
-	uv_buf_t b;
-
-	n = asprintf(&out, "HTTP/1.1 %d X\r\nContent-Type: application/json"
-	    "\r\nContent-Length: %zu\r\n\r\n%s", r->code, strlen(r->body),
-	    r->body);
-	assert_true(n > 0);
-	w->data = out;
-	b = uv_buf_init(out, (unsigned)n);
-	uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, write_done);
-}
-
-/* Requests carry no body (GET only): each ends at the blank line. */
-static void
-srv_parse(struct conn *c)
-{
-	struct srv *s = c->s;
-	char *end;
-	size_t total;
-	const struct srv_resp *r;
-
-	c->buf[c->len] = '\0';
-	while ((end = strstr(c->buf, "\r\n\r\n")) != NULL) {
-		total = (size_t)(end - c->buf) + 4;
-		assert_true(s->nreq < MAX_REQS);
-		snprintf(s->lines[s->nreq], sizeof(s->lines[0]), "%.*s",
-		    (int)(strstr(c->buf, " HTTP/") - c->buf), c->buf);
-		s->at_ms[s->nreq] = uv_now(s->loop);
-		r = s->nreq < s->nscript ? &s->script[s->nreq] : NULL;
-		s->nreq++;
-		if (r != NULL && r->hold == 2) {
-			uv_close((uv_handle_t *)&c->tcp, conn_closed);
-			return;
-		}
-		if (r != NULL && r->hold == 0)
-			srv_answer(c, r);
-		memmove(c->buf, c->buf + total, c->len - total + 1);
-		c->len -= total;
-	}
-}
-
-static void
-read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-	struct conn *c = st->data;
-
-	(void)b;
-	if (n < 0) {
-		uv_close((uv_handle_t *)st, conn_closed);
-		return;
-	}
-	c->len += (size_t)n;
-	srv_parse(c);
-}
-
-static void
-on_conn(uv_stream_t *server, int status)
-{
-	struct srv *s = server->data;
-	struct conn *c = calloc(1, sizeof(*c));
-
-	assert_int_equal(status, 0);
-	c->s = s;
-	uv_tcp_init(s->loop, &c->tcp);
-	c->tcp.data = c;
-	assert_int_equal(uv_accept(server, (uv_stream_t *)&c->tcp), 0);
-	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
-}
-
-static void
-srv_start(struct srv *s, uv_loop_t *loop, const struct srv_resp *script,
-    size_t n)
-{
-	struct sockaddr_in a;
-	struct sockaddr_storage got;
-	int len = sizeof(got);
-
-	memset(s, 0, sizeof(*s));
-	s->loop = loop;
-	s->script = script;
-	s->nscript = n;
-	uv_tcp_init(loop, &s->tcp);
-	s->tcp.data = s;
-	uv_ip4_addr("127.0.0.1", 0, &a);
-	assert_int_equal(uv_tcp_bind(&s->tcp, (struct sockaddr *)&a, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&s->tcp, 16, on_conn), 0);
-	uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&got, &len);
-	s->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
-}
-
-static void
-srv_close_walk(uv_handle_t *h, void *arg)
-{
-	struct srv *s = arg;
-
-	if (uv_is_closing(h))
-		return;
-	if (h == (uv_handle_t *)&s->tcp)
-		uv_close(h, NULL);
-	else if (h->type == UV_TCP && h->data != NULL &&
-	    ((struct conn *)h->data)->s == s)
-		uv_close(h, conn_closed);
-}
+#include "tsrv.h"
 
 /* ---- harness: one informer on configmaps in "ns" ---- */
 
 struct fx {
 	uv_loop_t loop;
-	struct srv srv;
+	struct tsrv srv;
 	struct kube_client *c;
 	struct kube_informer *inf;
 	uv_timer_t tick;	/* wakes uv_run(ONCE) every 20 ms */
@@ -271,7 +111,7 @@ tick_cb(uv_timer_t *t)
 }
 
 static void
-fx_start(struct fx *f, const struct srv_resp *script, size_t n,
+fx_start(struct fx *f, const struct tsrv_resp *script, size_t n,
     uint64_t backoff_base_ms)
 {
 	struct kube_config cfg = { 0 };
@@ -286,7 +126,7 @@ fx_start(struct fx *f, const struct srv_resp *script, size_t n,
 
 	memset(f, 0, sizeof(*f));
 	uv_loop_init(&f->loop);
-	srv_start(&f->srv, &f->loop, script, n);
+	tsrv_start(&f->srv, &f->loop, script, n);
 	uv_timer_init(&f->loop, &f->tick);
 	uv_timer_start(&f->tick, tick_cb, 20, 20);
 	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", f->srv.port);
@@ -327,7 +167,7 @@ fx_stop(struct fx *f)
 	kube_informer_free(f->inf);
 	kube_client_destroy(f->c);
 	uv_close((uv_handle_t *)&f->tick, NULL);
-	uv_walk(&f->loop, srv_close_walk, &f->srv);
+	tsrv_close(&f->srv);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 }
@@ -348,7 +188,7 @@ query_uint(const char *line, const char *key)
 static void
 test_list_watch_rewatch_gone_relist(void **state)
 {
-	static const struct srv_resp script[] = {
+	static const struct tsrv_resp script[] = {
 		{ 200, "{\"metadata\":{\"continue\":\"c2\",\"resourceVersion\":"
 		  "\"10\"},\"items\":[" ITEM("a", "3", "a1") ","
 		  ITEM("b", "4", "b1") "]}", 0 },
@@ -440,16 +280,16 @@ expect_spaced_retries(struct fx *f, uint64_t base_ms, size_t min_reqs,
 static void
 test_dropped_watches_back_off(void **state)
 {
-	static struct srv_resp script[40];
+	static struct tsrv_resp script[40];
 	struct kube_informer_stats st;
 	struct fx f;
 	size_t i;
 
 	(void)state;
-	script[0] = (struct srv_resp){ 200, "{\"metadata\":{"
+	script[0] = (struct tsrv_resp){ 200, "{\"metadata\":{"
 	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0 };
 	for (i = 1; i < 40; i++)
-		script[i] = (struct srv_resp){ 0, "", 2 };
+		script[i] = (struct tsrv_resp){ 0, "", 2 };
 	fx_start(&f, script, 40, 100);
 	kube_informer_start(f.inf);
 	fx_run_ms(&f, 1500);
@@ -471,15 +311,15 @@ test_dropped_watches_back_off(void **state)
 static void
 test_empty_watches_back_off(void **state)
 {
-	static struct srv_resp script[40];
+	static struct tsrv_resp script[40];
 	struct fx f;
 	size_t i;
 
 	(void)state;
-	script[0] = (struct srv_resp){ 200, "{\"metadata\":{"
+	script[0] = (struct tsrv_resp){ 200, "{\"metadata\":{"
 	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0 };
 	for (i = 1; i < 40; i++)
-		script[i] = (struct srv_resp){ 200, "", 0 };
+		script[i] = (struct tsrv_resp){ 200, "", 0 };
 	fx_start(&f, script, 40, 100);
 	kube_informer_start(f.inf);
 	fx_run_ms(&f, 1500);
@@ -494,7 +334,7 @@ test_empty_watches_back_off(void **state)
 static void
 test_repeated_gone_backs_off(void **state)
 {
-	static struct srv_resp script[40];
+	static struct tsrv_resp script[40];
 	struct kube_informer_stats st;
 	struct fx f;
 	size_t i;
@@ -502,9 +342,9 @@ test_repeated_gone_backs_off(void **state)
 	(void)state;
 	for (i = 0; i < 40; i++)
 		script[i] = i % 2 == 0 ?
-		    (struct srv_resp){ 200, "{\"metadata\":{\"resourceVersion\""
+		    (struct tsrv_resp){ 200, "{\"metadata\":{\"resourceVersion\""
 		    ":\"7\"},\"items\":[" ITEM("a", "2", "a1") "]}", 0 } :
-		    (struct srv_resp){ 200, EVENT("ERROR", "{\"kind\":\"Status\","
+		    (struct tsrv_resp){ 200, EVENT("ERROR", "{\"kind\":\"Status\","
 		    "\"code\":410,\"reason\":\"Expired\",\"message\":\"gone\"}"),
 		    0 };
 	fx_start(&f, script, 40, 100);
@@ -528,7 +368,7 @@ test_repeated_gone_backs_off(void **state)
 static void
 test_failed_list_is_retried(void **state)
 {
-	static const struct srv_resp script[] = {
+	static const struct tsrv_resp script[] = {
 		{ 500, "{\"kind\":\"Status\",\"code\":500,\"reason\":"
 		  "\"InternalError\",\"message\":\"boom\"}", 0 },
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":["
@@ -553,7 +393,7 @@ test_failed_list_is_retried(void **state)
 static void
 test_free_in_synced_handler(void **state)
 {
-	static const struct srv_resp script[] = {
+	static const struct tsrv_resp script[] = {
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":["
 		  ITEM("a", "2", "a1") "]}", 0 },
 		{ 200, "", 1 },
@@ -577,7 +417,7 @@ test_free_before_start_and_bad_options(void **state)
 {
 	struct kube_informer_opts o = { .resource = "configmaps" };
 	struct kube_informer *inf = NULL;
-	static const struct srv_resp none[] = { { 200, "", 1 } };
+	static const struct tsrv_resp none[] = { { 200, "", 1 } };
 	struct fx f;
 	struct err e;
 
