@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration control plane's binaries from the pinned Go modules
-# (test/tools/plane/{kube,etcd}/go.mod): kube-apiserver, etcd and planeapply,
+# (test/tools/plane/{kube,etcd}/go.mod): kube-apiserver, etcd and planeapply-<digest>,
 # into ${XDG_CACHE_HOME:-$HOME/.cache}/artifact-generator/plane/<key>/bin,
 # where <key> names the pinned versions (and hashes the go.mod/go.sum files
 # and the Go version). Binaries already there are reused. Also fetches the
@@ -27,10 +27,10 @@ fetch() {
 	fi
 }
 
-# build NAME MODDIR PKG [STAMP]: builds PKG of module MODDIR into $bin/NAME.
+# build NAME MODDIR PKG: builds PKG of module MODDIR into $bin/NAME.
 build() {
-	local name=$1 dir=$2 pkg=$3 stamp=${4:-} t0 t1 tmp
-	if [ -x "$bin/$name" ] && { [ -z "$stamp" ] || [ "$(cat "$bin/$name.stamp" 2>/dev/null)" = "$stamp" ]; }; then
+	local name=$1 dir=$2 pkg=$3 t0 t1 tmp
+	if [ -x "$bin/$name" ]; then
 		say "$name: cached ($bin/$name)"
 		return 0
 	fi
@@ -44,7 +44,6 @@ build() {
 		plane_die "building $name from ${dir#"$PLANE_ROOT"/} failed"
 	fi
 	mv -f "$tmp" "$bin/$name"
-	[ -z "$stamp" ] || echo "$stamp" >"$bin/$name.stamp"
 	t1=$(date +%s.%N)
 	awk -v n="$name" -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$bin/$name")" \
 		'BEGIN { printf "plane-build: built %s in %.1f s (%.0f MiB)\n", n, b - a, s / 1048576 }'
@@ -54,6 +53,8 @@ say "kube-apiserver $KUBE_VERSION, etcd $ETCD_VERSION, $SOURCE_CONTROLLER_MODULE
 say "cache: $PLANE_CACHE"
 build etcd "$PLANE_MODS/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$PLANE_MODS/kube" k8s.io/kubernetes/cmd/kube-apiserver
-build planeapply "$PLANE_MODS/kube" ./cmd/planeapply "$(plane_apply_hash)"
+# planeapply is named by its sources' digest: worktrees at other commits
+# share the cache without rebuilding over each other.
+build "planeapply-$(plane_apply_hash)" "$PLANE_MODS/kube" ./cmd/planeapply
 crds=$(plane_sc_crd_dir) || plane_die "the source-controller CRDs are required by plane-up"
 say "source-controller CRDs: $crds"

@@ -87,12 +87,14 @@ plane_free_port() {
 # plane_stop_pidfile FILE: stops the process FILE names, if it still is the
 # program FILE was written for (FILE holds "pid exe"), TERM then KILL.
 plane_stop_pidfile() {
-	local f=$1 pid exe i
+	local f=$1 pid exe i run
 	[ -f "$f" ] || return 0
 	read -r pid exe <"$f" || true
 	rm -f "$f"
 	[ -n "$pid" ] || return 0
-	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 0
+	# /proc/PID/exe is the resolved path, " (deleted)" once the file is replaced.
+	run=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0
+	[ "${run% (deleted)}" = "$(readlink -f "$exe")" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for i in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || return 0

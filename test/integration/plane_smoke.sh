@@ -16,13 +16,22 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 # check NAME WANT GOT: passes when GOT equals WANT.
-check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want '$2', got '$3'"; fi; }
+# On failure it shows the start of the last response body (req keeps it).
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		bad "$1: want '$2', got '$3'"
+		[ -s "$work/last" ] && head -c 400 "$work/last" | sed 's/^/     /' && echo
+	fi
+	rm -f "$work/last"
+}
 finish() {
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	rm -rf "$work" "$PLANE_DIR"
 	echo "integration: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
 }
 trap finish EXIT
 
@@ -42,6 +51,7 @@ req() {
 	local out=$1
 	shift
 	curl -s -o "$out" -w '%{http_code}' --cacert "$PLANE_CA" "$@" || true
+	cp -f "$out" "$work/last" 2>/dev/null || true
 }
 admin=(-H "Authorization: Bearer $PLANE_ADMIN_TOKEN")
 ctrl=(-H "Authorization: Bearer $PLANE_CONTROLLER_TOKEN")
@@ -53,11 +63,11 @@ for crd in artifactgenerators.source.extensions.fluxcd.io \
 	gitrepositories.source.toolkit.fluxcd.io ocirepositories.source.toolkit.fluxcd.io \
 	buckets.source.toolkit.fluxcd.io helmcharts.source.toolkit.fluxcd.io \
 	externalartifacts.source.toolkit.fluxcd.io; do
-	if grep -q "\"name\":\"$crd\"" "$work/crds"; then ok "CRD $crd served"; else bad "CRD $crd missing"; fi
+	if grep -q "\"name\": *\"$crd\"" "$work/crds"; then ok "CRD $crd served"; else bad "CRD $crd missing"; fi
 done
 check "ArtifactGenerator discoverable as v1beta1" 200 "$(req "$work/disc" "${admin[@]}" \
 	"$S/apis/source.extensions.fluxcd.io/v1beta1")"
-if grep -q '"shortNames":\["ag"\]' "$work/disc" && grep -q '"fluxcd-sources"' "$work/disc"; then
+if tr -d ' \n' <"$work/disc" | grep -q '"shortNames":\["ag"\]'  && grep -q '"fluxcd-sources"' "$work/disc"; then
 	ok "ArtifactGenerator shortName ag and categories"
 else
 	bad "ArtifactGenerator discovery lacks shortName ag or category fluxcd-sources"
@@ -84,7 +94,7 @@ check "controller creates leases" 201 "$(req "$work/x" "${ctrl[@]}" \
 review='{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
 req "$work/who" "${ctrl[@]}" -X POST -H 'Content-Type: application/json' -d "$review" \
 	"$S/apis/authentication.k8s.io/v1/selfsubjectreviews" >/dev/null
-if grep -q "\"username\":\"$PLANE_CONTROLLER_USER\"" "$work/who"; then
+if grep -q "\"username\": *\"$PLANE_CONTROLLER_USER\"" "$work/who"; then
 	ok "controller token authenticates as $PLANE_CONTROLLER_USER"
 else
 	bad "controller token identity: $(head -c 300 "$work/who")"
@@ -102,11 +112,22 @@ check "client certificate lists namespaces" 200 "$(req "$work/x" \
 req "$work/who" --cert "$PLANE_CLIENT_CERT" --key "$PLANE_CLIENT_KEY" -X POST \
 	-H 'Content-Type: application/json' -d "$review" \
 	"$S/apis/authentication.k8s.io/v1/selfsubjectreviews" >/dev/null
-if grep -q '"username":"ag-client"' "$work/who" && grep -q '"system:masters"' "$work/who"; then
+if grep -q '"username": *"ag-client"' "$work/who" && grep -q '"system:masters"' "$work/who"; then
 	ok "client certificate authenticates as ag-client in system:masters"
 else
 	bad "client certificate identity: $(head -c 300 "$work/who")"
 fi
+
+# The kubeconfigs carry working credentials and the plane's CA.
+kc_field() { sed -n "s/^ *$1: //p" "$2" | head -1; }
+check "controller.kubeconfig token is the controller's" "$PLANE_CONTROLLER_TOKEN" \
+	"$(kc_field token "$PLANE_CONTROLLER_KUBECONFIG")"
+kc_field certificate-authority-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc-ca.crt"
+kc_field client-certificate-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc.crt"
+kc_field client-key-data "$PLANE_CLIENT_KUBECONFIG" | base64 -d >"$work/kc.key"
+check "client.kubeconfig CA and certificate authenticate" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$work/kc-ca.crt" --cert "$work/kc.crt" --key "$work/kc.key" \
+	"$(kc_field server "$PLANE_CLIENT_KUBECONFIG")/api/v1/namespaces/flux-system")"
 
 # The ArtifactGenerator schema: a valid object is accepted, the CEL rule and
 # the field patterns reject invalid ones.
@@ -130,6 +151,13 @@ check "placeholder artifact name with pathPattern accepted" 201 \
 	"$(post "$(ag smoke-pp '{app}-x' '@artifact/' '@repo/apps/{app}')")"
 check "'..' in copy.to rejected" 422 "$(post "$(ag smoke-dotdot app '@artifact/../x')")"
 check "status subresource served" 200 "$(req "$work/x" "${admin[@]}" "$agurl/smoke-ok/status")"
+check "controller patches artifactgenerator status" 200 "$(req "$work/x" "${ctrl[@]}" -X PATCH \
+	-H 'Content-Type: application/merge-patch+json' \
+	-d '{"status":{"observedSourcesDigest":"sha256:0"}}' "$agurl/smoke-ok/status")"
+check "controller creates events" 201 "$(req "$work/x" "${ctrl[@]}" -X POST \
+	-H 'Content-Type: application/json' \
+	-d '{"apiVersion":"v1","kind":"Event","metadata":{"name":"smoke.1"},"involvedObject":{"kind":"ArtifactGenerator","name":"smoke-ok","namespace":"flux-system"},"reason":"Smoke","message":"smoke","type":"Normal"}' \
+	"$S/api/v1/namespaces/flux-system/events")"
 
 # plane-down stops both processes and removes the temp dir.
 "$ROOT/scripts/plane-down.sh" >/dev/null

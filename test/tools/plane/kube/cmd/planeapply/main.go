@@ -1,7 +1,10 @@
 // planeapply: the integration control plane's tiny client. It server-side
 // applies YAML manifests (files, or directories holding a kustomization.yaml
 // whose plain `resources:` list is followed in order) and waits for every
-// CustomResourceDefinition it applied to become Established.
+// CustomResourceDefinition it applied to become Established and for its
+// resource to be listable: a new CRD's watch cache starts on first use, and
+// until it is initialized list requests get 429 Too Many Requests (KEP-4568,
+// ResilientWatchCacheInitialization), which tests should not have to meet.
 //
 // Called by scripts/plane-up.sh; built by scripts/plane-build.sh into the
 // plane cache next to kube-apiserver. Test tooling only.
@@ -21,8 +24,8 @@ import (
 	"sort"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -83,6 +86,7 @@ func run(kubeconfig string, timeout time.Duration, paths []string) error {
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 
+	start := time.Now()
 	var crds []string
 	for _, o := range objs {
 		if err := apply(ctx, dyn, mapper, o); err != nil {
@@ -92,12 +96,29 @@ func run(kubeconfig string, timeout time.Duration, paths []string) error {
 			crds = append(crds, o.GetName())
 		}
 	}
+	applied := time.Since(start)
+	// Each CRD's watch cache starts on its first list: wait for all at once.
+	errs := make(chan error, len(crds))
 	for _, name := range crds {
-		if err := waitEstablished(ctx, dyn, name); err != nil {
-			return err
+		go func() {
+			gvr, err := waitEstablished(ctx, dyn, name)
+			if err == nil {
+				err = waitListable(ctx, dyn, gvr)
+			}
+			errs <- err
+		}()
+	}
+	var firstErr error
+	for range crds {
+		if err := <-errs; err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
-	fmt.Printf("planeapply: %d objects applied, %d CRDs established\n", len(objs), len(crds))
+	if firstErr != nil {
+		return firstErr
+	}
+	fmt.Printf("planeapply: %d objects applied in %.1f s, %d CRDs established and listable %.1f s later\n",
+		len(objs), applied.Seconds(), len(crds), (time.Since(start) - applied).Seconds())
 	return nil
 }
 
@@ -202,18 +223,54 @@ func apply(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.Deferr
 	return nil
 }
 
-func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) error {
+// waitEstablished polls the CRD until it is Established; returns the
+// resource of its storage version.
+func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) (schema.GroupVersionResource, error) {
 	for {
 		crd, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
 		if err == nil && established(crd) {
-			return nil
+			return storageGVR(crd)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("CRD %s not Established in time (last error: %v)", name, err)
-		case <-time.After(100 * time.Millisecond):
+		if err := pause(ctx); err != nil {
+			return schema.GroupVersionResource{}, fmt.Errorf("CRD %s not Established in time (last error: %v)", name, err)
 		}
 	}
+}
+
+// waitListable lists the resource until the API server answers it.
+func waitListable(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource) error {
+	for {
+		_, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+		if err == nil {
+			return nil
+		}
+		if err := pause(ctx); err != nil {
+			return fmt.Errorf("%s not listable in time (last error: %v)", gvr, err)
+		}
+	}
+}
+
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(100 * time.Millisecond):
+		return nil
+	}
+}
+
+func storageGVR(crd *unstructured.Unstructured) (schema.GroupVersionResource, error) {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	for _, v := range versions {
+		vm, ok := v.(map[string]interface{})
+		if ok && vm["storage"] == true {
+			name, _ := vm["name"].(string)
+			return schema.GroupVersionResource{Group: group, Version: name, Resource: plural}, nil
+		}
+	}
+	return schema.GroupVersionResource{}, fmt.Errorf("CRD %s has no storage version", crd.GetName())
 }
 
 func established(crd *unstructured.Unstructured) bool {
