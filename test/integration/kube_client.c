@@ -319,6 +319,21 @@ case_pagination(struct kube_client *admin)
 	result_reset(&res);
 }
 
+/* The collection's current resourceVersion (from a one-item list). */
+static void
+current_rv(struct kube_client *c, const struct kube_resource *r,
+    const char *selector, char *rv, size_t cap)
+{
+	struct kube_list_opts lo = { .limit = 1, .label_selector = selector };
+	struct result list = { 0 };
+	struct err e;
+
+	if (kube_list(c, r, &lo, on_done, &list, NULL, &e) == 0)
+		wait_for(&list);
+	snprintf(rv, cap, "%s", kube_object_resource_version(list.obj) ?: "");
+	result_reset(&list);
+}
+
 /* PUT with the current resourceVersion succeeds; with a stale one it is a
  * 409 Conflict (optimistic locking). */
 static void
@@ -368,18 +383,14 @@ case_watch_and_patch(struct kube_client *admin)
 	    .label_selector = "kube-client-it=watch" };
 	struct kube_watch_opts wo = { .label_selector = "kube-client-it=watch",
 	    .timeout_seconds = 20 };
-	struct result list = { 0 }, w = { 0 }, res = { 0 };
+	struct result w = { 0 }, res = { 0 };
 	char rv[64] = "";
 	struct kube_request *wreq = NULL;
 	uint64_t until;
 	struct err e;
 	json_t *jp;
 
-	if (kube_list(admin, &cms, &lo, on_done, &list, NULL, &e) == 0)
-		wait_for(&list);
-	snprintf(rv, sizeof(rv), "%s", kube_object_resource_version(
-	    list.obj) ?: "");
-	result_reset(&list);
+	current_rv(admin, &cms, lo.label_selector, rv, sizeof(rv));
 	wo.resource_version = rv;
 	if (kube_watch(admin, &cms, &wo, on_event, on_done, &w, &wreq,
 	    &e) < 0) {
@@ -440,16 +451,12 @@ case_watch_server_timeout(struct kube_client *admin)
 	    .namespaced = true, .namespace = NS };
 	struct kube_list_opts lo = { .limit = 1 };
 	struct kube_watch_opts wo = { .timeout_seconds = 2 };
-	struct result list = { 0 }, w = { 0 };
+	struct result w = { 0 };
 	char rv[64] = "";
 	struct err e;
 	uint64_t t0;
 
-	if (kube_list(admin, &cms, &lo, on_done, &list, NULL, &e) == 0)
-		wait_for(&list);
-	snprintf(rv, sizeof(rv), "%s", kube_object_resource_version(
-	    list.obj) ?: "");
-	result_reset(&list);
+	current_rv(admin, &cms, lo.label_selector, rv, sizeof(rv));
 	wo.resource_version = rv;
 	t0 = uv_now(&loop);
 	if (kube_watch(admin, &cms, &wo, on_event, on_done, &w, NULL, &e) == 0)
