@@ -57,6 +57,24 @@ static const struct config_flag config_flags[] = {
 	{ "log-encoding", 0, NULL, CONFIG_ENUM, "json", log_encoding_values,
 	  "Log encoding format.",
 	  FIELD(log_encoding) },
+	/* controller-runtime's flag; $KUBECONFIG (first file), in-cluster
+	 * and ~/.kube/config are tried by kube_config_resolve when unset. */
+	{ "kubeconfig", 0, NULL, CONFIG_STRING, NULL, NULL,
+	  "Paths to a kubeconfig. Only required if out-of-cluster.",
+	  FIELD(kubeconfig) },
+	{ "kube-context", 0, NULL, CONFIG_STRING, NULL, NULL,
+	  "The kubeconfig context to use instead of its current-context.",
+	  FIELD(kube_context) },
+	/* fluxcd/pkg/runtime/client; Flux's qps is a float32, whole numbers
+	 * here. */
+	{ "kube-api-qps", 0, NULL, CONFIG_INT, "50", NULL,
+	  "The maximum queries-per-second of requests sent to the "
+	  "Kubernetes API.",
+	  FIELD(kube_api_qps) },
+	{ "kube-api-burst", 0, NULL, CONFIG_INT, "300", NULL,
+	  "The maximum burst queries-per-second of requests sent to the "
+	  "Kubernetes API.",
+	  FIELD(kube_api_burst) },
 };
 
 #define NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))

@@ -101,6 +101,10 @@ struct config {
 	const char *artifact_digest_algo;
 	const char *log_level;
 	const char *log_encoding;
+	char *kubeconfig;		/* "": $KUBECONFIG, in-cluster, ~/.kube */
+	char *kube_context;		/* "": the kubeconfig's current one */
+	int kube_api_qps;
+	int kube_api_burst;
 	struct config_list args;	/* positional arguments */
 };
 

@@ -737,6 +737,14 @@ test_controller_help_lists_every_flag(void **state)
 		"One of: trace, debug, info, error. (default \"info\")\n",
 		"      --log-encoding string               Log encoding format. "
 		"One of: json, console. (default \"json\")\n",
+		"      --kubeconfig string                 Paths to a "
+		"kubeconfig. Only required if out-of-cluster.\n",
+		"      --kube-api-qps int                  The maximum "
+		"queries-per-second of requests sent to the Kubernetes API. "
+		"(default 50)\n",
+		"      --kube-api-burst int                The maximum burst "
+		"queries-per-second of requests sent to the Kubernetes API. "
+		"(default 300)\n",
 	};
 	char *h = help_text(config_help);
 	size_t i;
@@ -764,7 +772,13 @@ test_controller_json_for_startup_log(void **state)
 	    "artifact-retention-ttl")), "1m30s");
 	assert_int_equal(json_integer_value(json_object_get(j,
 	    "artifact-retention-records")), 2);
-	assert_int_equal(json_object_size(j), 8);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "kube-api-qps")), 50);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "kube-api-burst")), 300);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "kubeconfig")), "");
+	assert_int_equal(json_object_size(j), 12);
 	json_decref(j);
 	config_free(&c.cfg);
 }

@@ -1,0 +1,268 @@
+/*
+ * kube_cache: list/watch reconciliation into a kube_store (see cache.h).
+ *
+ * Each stored value is a struct kube_cache_obj: the caller's projection plus
+ * the object's resourceVersion inline (one small allocation), so a re-list
+ * recognises unchanged objects without projecting them again and without
+ * keeping any JSON.
+ */
+#include "kube/cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kube_cache_obj {
+	void *projection;
+	char rv[];
+};
+
+/* The store is created without a free function (one cannot reach the
+ * handlers): the cache frees its entries itself, here. */
+static void
+kube_cache_obj_free(const struct kube_cache *c, struct kube_cache_obj *o)
+{
+	if (o == NULL)
+		return;
+	if (o->projection != NULL)
+		c->h->free(o->projection);
+	free(o);
+}
+
+int
+kube_cache_init(struct kube_cache *c, const struct kube_informer_handlers *h,
+    void *data, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	if (h == NULL || h->project == NULL || h->free == NULL)
+		return err_set(e, "informer: a projection and its free "
+		    "function are required");
+	c->store = kube_store_new(NULL);
+	if (c->store == NULL)
+		return err_set(e, "informer: out of memory creating its store");
+	c->h = h;
+	c->data = data;
+	return 0;
+}
+
+static void
+kube_cache_free_visit(void *ctx, const char *ns, const char *name, void *p)
+{
+	(void)ns;
+	(void)name;
+	kube_cache_obj_free(ctx, p);
+}
+
+void
+kube_cache_free(struct kube_cache *c)
+{
+	if (c->store == NULL)
+		return;
+	kube_store_foreach(c->store, kube_cache_free_visit, c);
+	kube_store_free(c->store);
+	c->store = NULL;
+}
+
+static void
+kube_cache_set_rv(struct kube_cache *c, const char *rv)
+{
+	if (rv == NULL || *rv == '\0' || strlen(rv) >= sizeof(c->rv))
+		return;
+	memcpy(c->rv, rv, strlen(rv) + 1);
+}
+
+static void
+kube_cache_report(struct kube_cache *c, const struct err *e)
+{
+	if (c->h->on_error != NULL)
+		c->h->on_error(c->data, e);
+}
+
+/* Removes ns/name (if stored), telling on_delete. */
+static void
+kube_cache_remove(struct kube_cache *c, const char *ns, const char *name)
+{
+	void *old = NULL;
+	struct kube_cache_obj *o;
+
+	if (!kube_store_delete(c->store, ns, name, &old))
+		return;
+	o = old;
+	c->stats.deletes++;
+	if (c->h->on_delete != NULL)
+		c->h->on_delete(c->data, ns, name, o->projection);
+	kube_cache_obj_free(c, o);
+}
+
+/*
+ * Stores obj under its namespace/name: nothing to do (but clear the stale
+ * mark) when the stored version has the same resourceVersion, else project
+ * it and tell on_add or on_update.
+ */
+static int
+kube_cache_upsert(struct kube_cache *c, const json_t *obj, struct err *e)
+{
+	const char *ns = kube_object_namespace(obj);
+	const char *name = kube_object_name(obj);
+	const char *rv = kube_object_resource_version(obj);
+	struct kube_cache_obj *cur, *o;
+	void *old = NULL;
+	size_t rv_len;
+	struct err pe;
+
+	if (name == NULL || *name == '\0')
+		return err_set(e, "informer: an object without metadata.name");
+	if (rv == NULL)
+		rv = "";
+	rv_len = strlen(rv);
+	if (ns == NULL)
+		ns = "";
+	cur = kube_store_get(c->store, ns, name);
+	if (cur != NULL && *rv != '\0' && strcmp(cur->rv, rv) == 0) {
+		/* Unchanged: re-put the same entry to clear its mark. */
+		if (kube_store_put(c->store, ns, name, cur, &old) < 0)
+			return err_set(e, "informer: out of memory");
+		return 0;
+	}
+	o = malloc(sizeof(*o) + rv_len + 1);
+	if (o == NULL)
+		return err_set(e, "informer: out of memory storing \"%s/%s\"",
+		    ns, name);
+	memcpy(o->rv, rv, rv_len + 1);
+	o->projection = c->h->project(obj);
+	if (o->projection == NULL) {
+		free(o);
+		c->stats.skipped++;
+		err_set(&pe, "informer: skipping object \"%s%s%s\" (resourceVersion"
+		    " %s): it could not be projected", ns, *ns ? "/" : "", name,
+		    rv);
+		kube_cache_report(c, &pe);
+		kube_cache_remove(c, ns, name);
+		return 0;
+	}
+	if (kube_store_put(c->store, ns, name, o, &old) < 0) {
+		kube_cache_obj_free(c, o);
+		return err_set(e, "informer: out of memory storing \"%s/%s\"",
+		    ns, name);
+	}
+	if (old == NULL) {
+		c->stats.adds++;
+		if (c->h->on_add != NULL)
+			c->h->on_add(c->data, ns, name, o->projection);
+		return 0;
+	}
+	c->stats.updates++;
+	if (c->h->on_update != NULL)
+		c->h->on_update(c->data, ns, name,
+		    ((struct kube_cache_obj *)old)->projection, o->projection);
+	kube_cache_obj_free(c, old);
+	return 0;
+}
+
+void
+kube_cache_list_begin(struct kube_cache *c)
+{
+	kube_store_mark_all(c->store);
+}
+
+int
+kube_cache_list_item(struct kube_cache *c, const json_t *obj, struct err *e)
+{
+	return kube_cache_upsert(c, obj, e);
+}
+
+static void
+kube_cache_sweep_visit(void *ctx, const char *ns, const char *name, void *p)
+{
+	struct kube_cache *c = ctx;
+	struct kube_cache_obj *o = p;
+
+	c->stats.deletes++;
+	if (c->h->on_delete != NULL)
+		c->h->on_delete(c->data, ns, name, o->projection);
+	kube_cache_obj_free(c, o);
+}
+
+void
+kube_cache_list_end(struct kube_cache *c, const char *rv)
+{
+	kube_store_sweep(c->store, kube_cache_sweep_visit, c);
+	kube_cache_set_rv(c, rv);
+}
+
+int
+kube_cache_event(struct kube_cache *c, const struct kube_watch_event *ev,
+    struct err *e)
+{
+	const char *name, *ns;
+
+	switch (ev->type) {
+	case KUBE_WATCH_ADDED:
+	case KUBE_WATCH_MODIFIED:
+		if (kube_cache_upsert(c, ev->object, e) < 0)
+			return -1;
+		break;
+	case KUBE_WATCH_DELETED:
+		name = kube_object_name(ev->object);
+		ns = kube_object_namespace(ev->object);
+		if (name == NULL || *name == '\0')
+			return err_set(e, "informer: a DELETED event without "
+			    "metadata.name");
+		kube_cache_remove(c, ns ? ns : "", name);
+		break;
+	case KUBE_WATCH_BOOKMARK:
+		c->stats.bookmarks++;
+		break;
+	case KUBE_WATCH_ERROR:
+	default:
+		return err_set(e, "informer: unexpected %s watch event",
+		    kube_watch_type_name(ev->type));
+	}
+	kube_cache_set_rv(c, kube_object_resource_version(ev->object));
+	return 0;
+}
+
+const void *
+kube_cache_get(const struct kube_cache *c, const char *ns, const char *name)
+{
+	const struct kube_cache_obj *o = kube_store_get(c->store, ns, name);
+
+	return o ? o->projection : NULL;
+}
+
+size_t
+kube_cache_len(const struct kube_cache *c)
+{
+	return kube_store_len(c->store);
+}
+
+const char *
+kube_cache_object_rv(const struct kube_cache *c, const char *ns,
+    const char *name)
+{
+	const struct kube_cache_obj *o = kube_store_get(c->store, ns, name);
+
+	return o ? o->rv : NULL;
+}
+
+struct kube_cache_visit {
+	kube_cache_visit_fn fn;
+	void *ctx;
+};
+
+static void
+kube_cache_foreach_visit(void *ctx, const char *ns, const char *name, void *p)
+{
+	struct kube_cache_visit *v = ctx;
+	const struct kube_cache_obj *o = p;
+
+	v->fn(v->ctx, ns, name, o->rv, o->projection);
+}
+
+void
+kube_cache_foreach(const struct kube_cache *c, kube_cache_visit_fn fn,
+    void *ctx)
+{
+	struct kube_cache_visit v = { fn, ctx };
+
+	kube_store_foreach(c->store, kube_cache_foreach_visit, &v);
+}

@@ -1,0 +1,42 @@
+/*
+ * tsrv: a scripted loopback HTTP/1.1 server on a uv loop, for unit suites
+ * that drive an API client (the informer's). The i-th request received gets
+ * script[i]: an answer (code + JSON body, Content-Length framed), no answer
+ * ever (hold 1: a watch that stays open), or a closed connection (hold 2).
+ * Request lines ("GET /path?query") and arrival times are recorded.
+ * Requests past the script get no answer. Test-only: fails the cmocka test
+ * on unexpected input. Close with tsrv_close, then run the loop.
+ */
+#ifndef AG_TEST_TSRV_H
+#define AG_TEST_TSRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define TSRV_MAX_REQS 64
+
+struct tsrv_resp {
+	int code;
+	const char *body;
+	int hold;
+};
+
+struct tsrv {
+	uv_loop_t *loop;
+	uv_tcp_t tcp;
+	int port;
+	const struct tsrv_resp *script;
+	size_t nscript;
+	char lines[TSRV_MAX_REQS][512];	/* "GET /path?query" */
+	uint64_t at_ms[TSRV_MAX_REQS];	/* uv_now at arrival */
+	size_t nreq;
+};
+
+/* Listens on 127.0.0.1 (a free port, in s->port); script is borrowed. */
+void tsrv_start(struct tsrv *s, uv_loop_t *loop,
+    const struct tsrv_resp *script, size_t n);
+/* Closes the listener and every connection (run the loop afterwards). */
+void tsrv_close(struct tsrv *s);
+
+#endif
