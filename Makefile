@@ -49,7 +49,7 @@ FUZZ_SRC   := $(sort $(wildcard test/fuzz/fuzz_*.c))
 DEPS_STAMP := $(BUILD)/.bootstrap-test
 
 .PHONY: all test unit-test demo fuzz clean deps tools \
-        bench-archive bench-build
+        bench-archive bench-build bench-informer
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -102,13 +102,14 @@ $(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
 	cd test/tools/tarcheck && go build -o $(CURDIR)/$@ .
 
 include test/tools/plane.mk
+include test/integration/integration.mk
 
 unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools
 	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan)
 
 # Integration suites: each test/integration/*.sh prints its own summary line.
 INTEGRATION := $(sort $(wildcard test/integration/*.sh))
-INTEGRATION_DEPS := plane-build
+INTEGRATION_DEPS := plane-build $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
 
 test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools $(INTEGRATION_DEPS)
 	@scripts/test.sh $(UNIT_release) $(UNIT_asan) -- $(INTEGRATION)
@@ -121,6 +122,9 @@ $(BUILD)/release/bench/%: $(BUILD)/release/obj/test/bench/%.o $(BUILD)/release/l
 
 bench-archive: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_archive
 	@scripts/bench-archive.sh $(BUILD)/release/bench/bench_archive
+
+bench-informer: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_informer plane-build
+	@scripts/bench-informer.sh $(BUILD)/release/bench/bench_informer
 
 bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/release/bench/bench_archive
 	@scripts/bench-build.sh $(BUILD)/release/bench/bench_archive

@@ -1,13 +1,10 @@
-# Integration programs linked like the unit suites (release library), run
-# against the real control plane by their driver scripts. For the Makefile
-# to include (after the variant rules); `make integration-kube-client` runs
-# the kube client suite on its own.
-.PHONY: integration-kube-client
-
-$(BUILD)/release/integration/%: test/integration/%.c $(BUILD)/release/libag.a
+# Integration programs (test/integration/<name>.c), linked like the unit
+# suites against the release library and run against the real control plane
+# by their driver scripts (test/integration/<name>.sh), which `make test`
+# runs. `make integration-<name>` runs one suite on its own.
+$(BUILD)/release/integration/%: $(BUILD)/release/obj/test/integration/%.o $(BUILD)/release/libag.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_release) $(LDFLAGS_release) -o $@ $< \
-		$(BUILD)/release/libag.a $(LIBS)
+	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS)
 
-integration-kube-client: $(BUILD)/release/integration/kube_client
-	@test/integration/kube_client.sh $<
+integration-%: $(BUILD)/release/integration/% plane-build
+	@test/integration/$*.sh

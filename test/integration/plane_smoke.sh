@@ -4,7 +4,7 @@
 # rely on (CRDs served, RBAC of the controller identity, TLS verification,
 # token and client-certificate authentication, the ArtifactGenerator schema
 # and its CEL rule), then brings it down and checks that nothing is left.
-# Ends with "integration: N passed, N failed"; exits non-zero on any failure.
+# Ends with "plane-smoke: N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PLANE_DIR
@@ -29,7 +29,7 @@ check() {
 finish() {
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	rm -rf "$work" "$PLANE_DIR"
-	echo "integration: $passed passed, $failed failed"
+	echo "plane-smoke: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && exit 0
 	exit 1
 }
