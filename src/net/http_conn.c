@@ -403,6 +403,9 @@ conn_on_connected(uv_connect_t *creq, int status)
 		    uv_strerror(status));
 		return;
 	}
+	/* Requests are small writes answered by the peer: without NODELAY,
+	 * Nagle + delayed ACK add ~40 ms to every keep-alive request. */
+	(void)uv_tcp_nodelay(&conn->tcp, 1);
 	rc = uv_read_start((uv_stream_t *)&conn->tcp, conn_on_alloc,
 	    conn_on_read);
 	if (rc != 0) {
