@@ -436,8 +436,10 @@ on_body(struct http_request *h, const char *p, size_t len, struct err *e)
 	}
 	if (kube_watch_decoder_feed(&r->dec, p, len, &r->err) == 0)
 		return 0;
-	if (r->stop_status == 0)
+	if (r->stop_status == 0) {	/* the decoder's own error */
 		r->stop_status = KUBE_EDECODE;
+		err_prefix(&r->err, "%s %s", r->verb, r->what);
+	}
 	return err_set(e, "%s", r->err.msg);
 }
 

@@ -336,7 +336,8 @@ event_cb(void *data, const struct kube_watch_event *ev, struct err *e)
 	assert_true(f->nevents < 16);
 	snprintf(f->events[f->nevents++], 64, "%s %s",
 	    kube_watch_type_name(ev->type),
-	    kube_object_resource_version(ev->object));
+	    kube_object_resource_version(ev->object) ?
+	    kube_object_resource_version(ev->object) : "-");
 	return 0;
 }
 
@@ -586,6 +587,29 @@ test_watch_streams_and_stops_on_error_event(void **state)
 	assert_int_equal(f.status, KUBE_OK);
 	assert_int_equal(f.nevents, 3);
 	assert_string_equal(f.events[2], "DELETED 10");
+	fx_stop(&f);
+}
+
+static void
+test_watch_malformed_event_is_a_decode_error(void **state)
+{
+	static const struct srv_resp script[] = {
+		{ 200, NULL, "{\"type\":\"ADDED\",\"object\":{}}\n{not json\n",
+		  0 },
+	};
+	struct fx f;
+	struct err e;
+
+	(void)state;
+	fx_start(&f, script, 1, NULL, NULL);
+	assert_int_equal(kube_watch(f.c, &cms, NULL, event_cb, done_cb, &f,
+	    NULL, &e), 0);
+	fx_wait(&f, 1);
+	assert_int_equal(f.nevents, 1);
+	assert_int_equal(f.status, KUBE_EDECODE);
+	assert_int_equal(f.code, 0);
+	assert_true(strncmp(f.msg, "watch configmaps in namespace \"ns\": ",
+	    strlen("watch configmaps in namespace \"ns\": ")) == 0);
 	fx_stop(&f);
 }
 
@@ -868,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_dropped_connection_retried_only_when_idempotent),
 		cmocka_unit_test(test_list_all_pages),
 		cmocka_unit_test(test_watch_streams_and_stops_on_error_event),
+		cmocka_unit_test(test_watch_malformed_event_is_a_decode_error),
 		cmocka_unit_test(test_write_verbs_on_the_wire),
 		cmocka_unit_test(test_invalid_arguments_start_nothing),
 		cmocka_unit_test(test_token_reread_after_401),
