@@ -26,6 +26,7 @@
 #define KUBE_DEFAULT_BURST 300
 #define KUBE_DEFAULT_BODY_LIMIT (16u << 20)
 #define KUBE_DEFAULT_RETRIES 5
+#define KUBE_DEFAULT_MAX_INFLIGHT 8
 #define KUBE_DEFAULT_TOKEN_REFRESH_MS 60000
 #define KUBE_DEFAULT_TIMEOUT_MS 60000
 #define KUBE_WATCH_IDLE_NO_TIMEOUT_MS 330000
@@ -45,6 +46,9 @@ struct kube_client {
 	struct kube_ratelimit rl;
 	struct kube_request *reqs;	/* live requests */
 	unsigned nreq;
+	unsigned inflight;		/* non-watch requests on the wire */
+	struct kube_request *queue;	/* waiting for an inflight slot */
+	struct kube_request *queue_tail;
 	uint64_t seed;
 	bool destroyed;
 	bool timer_open;
@@ -52,6 +56,7 @@ struct kube_client {
 
 enum req_state {
 	REQ_WAIT,		/* timer armed: send when it fires */
+	REQ_QUEUED,		/* waiting for an inflight slot */
 	REQ_SENT,		/* http request in flight */
 	REQ_DONE,		/* timer armed: run the done callback */
 	REQ_CLOSING,		/* done ran; timer closing */
@@ -60,6 +65,7 @@ enum req_state {
 struct kube_request {
 	struct kube_client *c;
 	struct kube_request *next, *prev;
+	struct kube_request *qnext;	/* in c->queue */
 	uv_timer_t timer;
 	enum req_state state;
 	enum kube_call_kind kind;
@@ -69,6 +75,7 @@ struct kube_request {
 	bool idempotent;
 	bool canceled;
 	bool token_retried;
+	bool counted;			/* holds an inflight slot */
 	unsigned retries;
 	unsigned watch_timeout_s;
 	char what[256];
@@ -196,6 +203,8 @@ client_opts_default(struct kube_client_opts *o,
 		o->token_refresh_ms = KUBE_DEFAULT_TOKEN_REFRESH_MS;
 	if (o->request_timeout_ms == 0)
 		o->request_timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
+	if (o->max_inflight == 0)
+		o->max_inflight = KUBE_DEFAULT_MAX_INFLIGHT;
 }
 
 int
@@ -231,6 +240,7 @@ kube_client_new(struct kube_client **out, uv_loop_t *loop,
 	if (client_token_reload(c, e) < 0)
 		goto fail;
 	ho.response_timeout_ms = c->opts.request_timeout_ms;
+	ho.max_idle_per_endpoint = c->opts.max_inflight;
 	if (http_client_new(&c->http, loop, &ho, e) < 0)
 		goto fail;
 	uv_timer_init(loop, &c->token_timer);
@@ -342,6 +352,22 @@ req_schedule(struct kube_request *r, uint64_t delay_ms)
 	    wait, 0);
 }
 
+static void
+queue_remove(struct kube_client *c, struct kube_request *r)
+{
+	struct kube_request **pp, *prev = NULL;
+
+	for (pp = &c->queue; *pp != NULL; prev = *pp, pp = &(*pp)->qnext) {
+		if (*pp != r)
+			continue;
+		*pp = r->qnext;
+		if (c->queue_tail == r)
+			c->queue_tail = prev;
+		r->qnext = NULL;
+		return;
+	}
+}
+
 void
 kube_request_cancel(struct kube_request *r)
 {
@@ -352,6 +378,8 @@ kube_request_cancel(struct kube_request *r)
 		http_request_cancel(r->http);	/* its on_done completes */
 		return;
 	}
+	if (r->state == REQ_QUEUED)
+		queue_remove(r->c, r);
 	uv_timer_stop(&r->timer);
 	req_fail(r, KUBE_ECANCELED, "canceled");
 }
@@ -408,8 +436,10 @@ on_body(struct http_request *h, const char *p, size_t len, struct err *e)
 	}
 	if (kube_watch_decoder_feed(&r->dec, p, len, &r->err) == 0)
 		return 0;
-	if (r->stop_status == 0)
+	if (r->stop_status == 0) {	/* the decoder's own error */
 		r->stop_status = KUBE_EDECODE;
+		err_prefix(&r->err, "%s %s", r->verb, r->what);
+	}
 	return err_set(e, "%s", r->err.msg);
 }
 
@@ -547,15 +577,14 @@ transient(int http_status)
 	}
 }
 
+/* Decides what an answer (or a transport failure) means for r. */
 static void
-on_done(struct http_request *h, int status, const struct http_response *resp,
-    const struct err *e)
+req_answered(struct kube_request *r, int status,
+    const struct http_response *resp, const struct err *e)
 {
-	struct kube_request *r = http_request_data(h);
 	const char *body;
 	size_t len;
 
-	r->http = NULL;
 	if (r->canceled || status == HTTP_ECANCELED)
 		return req_fail(r, KUBE_ECANCELED, "canceled");
 	if (r->stop_status != 0) {
@@ -582,6 +611,40 @@ on_done(struct http_request *h, int status, const struct http_response *resp,
 	req_complete(r, KUBE_EAPI, NULL);
 }
 
+static void req_send(struct kube_request *r);
+
+/* Sends queued requests while inflight slots are free. */
+static void
+queue_dispatch(struct kube_client *c)
+{
+	struct kube_request *r;
+
+	while (c->queue != NULL && c->inflight < c->opts.max_inflight) {
+		r = c->queue;
+		c->queue = r->qnext;
+		if (c->queue == NULL)
+			c->queue_tail = NULL;
+		r->qnext = NULL;
+		req_send(r);
+	}
+}
+
+static void
+on_done(struct http_request *h, int status, const struct http_response *resp,
+    const struct err *e)
+{
+	struct kube_request *r = http_request_data(h);
+	struct kube_client *c = r->c;
+
+	r->http = NULL;
+	if (r->counted) {
+		r->counted = false;
+		c->inflight--;
+	}
+	req_answered(r, status, resp, e);
+	queue_dispatch(c);
+}
+
 /* ---- sending ---- */
 
 static void
@@ -595,6 +658,17 @@ req_send(struct kube_request *r)
 
 	if (c->destroyed || r->canceled)
 		return req_fail(r, KUBE_ECANCELED, "canceled");
+	/* Watches are long-lived: they never wait for a slot. */
+	if (r->kind != KUBE_CALL_WATCH &&
+	    c->inflight >= c->opts.max_inflight) {
+		r->state = REQ_QUEUED;
+		if (c->queue_tail != NULL)
+			c->queue_tail->qnext = r;
+		else
+			c->queue = r;
+		c->queue_tail = r;
+		return;
+	}
 	if (kube_headers_compose(&h, c->token, c->user_agent,
 	    r->content_type, &e) < 0)
 		return req_fail(r, KUBE_EAUTH, e.msg);
@@ -627,8 +701,12 @@ req_send(struct kube_request *r)
 	r->http_code = 0;
 	r->errbody_len = 0;
 	r->state = REQ_SENT;
+	r->counted = r->kind != KUBE_CALL_WATCH;
+	c->inflight += r->counted;
 	if (url.failed || http_client_request(c->http, &o, &r->http, &e) < 0) {
 		r->http = NULL;
+		c->inflight -= r->counted;
+		r->counted = false;
 		req_fail(r, KUBE_ENET, e.msg);
 	}
 	kube_headers_free(&h);

@@ -141,6 +141,9 @@ struct kube_client_opts {
 	unsigned max_retries;	/* 429 and 5xx; default 5 */
 	uint64_t token_refresh_ms;	/* token_file re-read; default 60 s */
 	uint64_t request_timeout_ms;	/* headers of non-watch; default 60 s */
+	unsigned max_inflight;	/* non-watch requests on the wire at once
+				 * (more wait in FIFO order; each is one
+				 * pooled TLS connection); default 8 */
 };
 
 /*

@@ -239,14 +239,25 @@ fx_wait(struct fx *f, int n)
 	assert_int_equal(f->ndone, n);
 }
 
-/* Runs the loop for ms milliseconds (the server keeps it alive). */
+static void
+wake_cb(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Runs the loop for ms milliseconds (a timer wakes it at the end). */
 static void
 fx_run_ms(struct fx *f, uint64_t ms)
 {
 	uint64_t until = uv_now(&f->loop) + ms;
+	uv_timer_t wake;
 
+	uv_timer_init(&f->loop, &wake);
+	uv_timer_start(&wake, wake_cb, ms, 0);
 	while (uv_now(&f->loop) < until)
 		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&wake, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
 static void
@@ -325,7 +336,8 @@ event_cb(void *data, const struct kube_watch_event *ev, struct err *e)
 	assert_true(f->nevents < 16);
 	snprintf(f->events[f->nevents++], 64, "%s %s",
 	    kube_watch_type_name(ev->type),
-	    kube_object_resource_version(ev->object));
+	    kube_object_resource_version(ev->object) ?
+	    kube_object_resource_version(ev->object) : "-");
 	return 0;
 }
 
@@ -579,6 +591,29 @@ test_watch_streams_and_stops_on_error_event(void **state)
 }
 
 static void
+test_watch_malformed_event_is_a_decode_error(void **state)
+{
+	static const struct srv_resp script[] = {
+		{ 200, NULL, "{\"type\":\"ADDED\",\"object\":{}}\n{not json\n",
+		  0 },
+	};
+	struct fx f;
+	struct err e;
+
+	(void)state;
+	fx_start(&f, script, 1, NULL, NULL);
+	assert_int_equal(kube_watch(f.c, &cms, NULL, event_cb, done_cb, &f,
+	    NULL, &e), 0);
+	fx_wait(&f, 1);
+	assert_int_equal(f.nevents, 1);
+	assert_int_equal(f.status, KUBE_EDECODE);
+	assert_int_equal(f.code, 0);
+	assert_true(strncmp(f.msg, "watch configmaps in namespace \"ns\": ",
+	    strlen("watch configmaps in namespace \"ns\": ")) == 0);
+	fx_stop(&f);
+}
+
+static void
 test_write_verbs_on_the_wire(void **state)
 {
 	static const struct srv_resp script[] = {
@@ -778,6 +813,52 @@ test_cancel_and_destroy_in_flight(void **state)
 }
 
 static void
+test_inflight_cap_queues_requests(void **state)
+{
+	static const struct srv_resp script[] = {
+		{ 0, NULL, NULL, 1 },
+		{ 200, NULL, "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
+		  "{\"name\":\"w\",\"resourceVersion\":\"1\"}}}\n", 0 },
+		{ 200, NULL, "{\"kind\":\"ConfigMapList\",\"items\":[]}", 0 },
+	};
+	struct kube_client_opts o = { .max_inflight = 1 };
+	struct kube_request *held, *queued;
+	struct fx f;
+	struct err e;
+
+	(void)state;
+	fx_start(&f, script, 3, &o, NULL);
+	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, &held, &e), 0);
+	while (f.srv.nreq < 1)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	assert_int_equal(kube_list(f.c, &cms, NULL, done_cb, &f, &queued,
+	    &e), 0);
+	fx_run_ms(&f, 100);
+	assert_int_equal(f.srv.nreq, 1);	/* the list waits its turn */
+	/* A queued request can be cancelled ... */
+	kube_request_cancel(queued);
+	fx_wait(&f, 1);
+	assert_int_equal(f.status, KUBE_ECANCELED);
+	assert_int_equal(kube_list(f.c, &cms, NULL, done_cb, &f, NULL, &e), 0);
+	/* ... and a watch never waits for a slot. */
+	assert_int_equal(kube_watch(f.c, &cms, NULL, event_cb, done_cb, &f,
+	    NULL, &e), 0);
+	fx_run_ms(&f, 100);
+	assert_int_equal(f.srv.nreq, 2);
+	assert_true(strstr(f.srv.reqs[1].line, "watch=true") != NULL);
+	/* Finishing the held request sends the queued list. */
+	kube_request_cancel(held);
+	fx_wait(&f, 4);
+	assert_int_equal(f.srv.nreq, 3);
+	assert_string_equal(f.srv.reqs[2].line,
+	    "GET /api/v1/namespaces/ns/configmaps");
+	assert_int_equal(f.nevents, 1);
+	assert_int_equal(f.status, KUBE_OK);
+	assert_string_equal(f.obj, "{\"items\":[],\"kind\":\"ConfigMapList\"}");
+	fx_stop(&f);
+}
+
+static void
 test_client_side_rate_limit(void **state)
 {
 	static const struct srv_resp script[] = {
@@ -811,11 +892,13 @@ main(void)
 		cmocka_unit_test(test_dropped_connection_retried_only_when_idempotent),
 		cmocka_unit_test(test_list_all_pages),
 		cmocka_unit_test(test_watch_streams_and_stops_on_error_event),
+		cmocka_unit_test(test_watch_malformed_event_is_a_decode_error),
 		cmocka_unit_test(test_write_verbs_on_the_wire),
 		cmocka_unit_test(test_invalid_arguments_start_nothing),
 		cmocka_unit_test(test_token_reread_after_401),
 		cmocka_unit_test(test_token_file_reread_periodically),
 		cmocka_unit_test(test_cancel_and_destroy_in_flight),
+		cmocka_unit_test(test_inflight_cap_queues_requests),
 		cmocka_unit_test(test_client_side_rate_limit),
 	};
 
