@@ -102,57 +102,89 @@ CSV
 umask 022
 t_pki=$(date +%s.%N)
 
-# ---- etcd --------------------------------------------------------------------
-etcd_client=$(plane_free_port)
-etcd_peer=$(plane_free_port)
-api_port=$(plane_free_port)
-"$bin/etcd" --name plane --data-dir "$tmp/etcd" \
-	--listen-client-urls "http://127.0.0.1:$etcd_client" \
-	--advertise-client-urls "http://127.0.0.1:$etcd_client" \
-	--listen-peer-urls "http://127.0.0.1:$etcd_peer" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-	--initial-cluster "plane=http://127.0.0.1:$etcd_peer" \
-	--unsafe-no-fsync --log-level warn >"$logs/etcd.log" 2>&1 </dev/null &
-echo "$! $bin/etcd" >"$PLANE_DIR/pids/etcd"
-etcd_pid=$!
-
-# wait_for WHAT PID SECONDS CMD...: polls CMD every 0.1 s while PID lives.
+# wait_for WHAT PID SECONDS CMD...: polls CMD every 0.1 s while PID lives;
+# returns 1 if PID exits first, 2 on timeout.
 wait_for() {
 	local what=$1 pid=$2 secs=$3 i
 	shift 3
 	for i in $(seq 1 $((secs * 10))); do
 		"$@" >/dev/null 2>&1 && return 0
-		kill -0 "$pid" 2>/dev/null || plane_die "$what exited before it was ready"
+		kill -0 "$pid" 2>/dev/null || { echo "plane: $what exited before it was ready" >&2; return 1; }
 		sleep 0.1
 	done
-	plane_die "$what not ready after $secs s"
+	echo "plane: $what not ready after $secs s" >&2
+	return 2
 }
-wait_for etcd "$etcd_pid" 20 curl -sf "http://127.0.0.1:$etcd_client/health"
-t_etcd=$(date +%s.%N)
+
+# A process that exited because its port was taken meanwhile (another program
+# picked the same free port) is retried with new ports; anything else is fatal.
+lost_port_race() { grep -q 'address already in use' "$1"; }
+
+# ---- etcd --------------------------------------------------------------------
+start_etcd() {
+	etcd_client=$1 etcd_peer=$2
+	rm -rf "$tmp/etcd"
+	"$bin/etcd" --name plane --data-dir "$tmp/etcd" \
+		--listen-client-urls "http://127.0.0.1:$etcd_client" \
+		--advertise-client-urls "http://127.0.0.1:$etcd_client" \
+		--listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+		--initial-cluster "plane=http://127.0.0.1:$etcd_peer" \
+		--unsafe-no-fsync --log-level warn >"$logs/etcd.log" 2>&1 </dev/null &
+	etcd_pid=$!
+	echo "$etcd_pid $bin/etcd" >"$PLANE_DIR/pids/etcd"
+	wait_for etcd "$etcd_pid" 20 curl -sf "http://127.0.0.1:$etcd_client/health"
+}
 
 # ---- kube-apiserver ----------------------------------------------------------
-"$bin/kube-apiserver" \
-	--etcd-servers "http://127.0.0.1:$etcd_client" \
-	--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-	--cert-dir "$tmp/apiserver-certs" \
-	--tls-cert-file "$pki/serving.crt" --tls-private-key-file "$pki/serving.key" \
-	--client-ca-file "$pki/ca.crt" \
-	--token-auth-file "$pki/tokens.csv" \
-	--anonymous-auth=false \
-	--authorization-mode RBAC \
-	--service-account-issuer https://kubernetes.default.svc.cluster.local \
-	--service-account-key-file "$pki/sa.pub" \
-	--service-account-signing-key-file "$pki/sa.key" \
-	--service-cluster-ip-range 10.96.0.0/24 \
-	--endpoint-reconciler-type none \
-	--enable-priority-and-fairness=false \
-	--profiling=false \
-	>"$logs/kube-apiserver.log" 2>&1 </dev/null &
-echo "$! $bin/kube-apiserver" >"$PLANE_DIR/pids/kube-apiserver"
-api_pid=$!
-server=https://127.0.0.1:$api_port
-wait_for kube-apiserver "$api_pid" 60 curl -sf --cacert "$pki/ca.crt" \
-	-H "Authorization: Bearer $admin_token" "$server/readyz"
+start_apiserver() {
+	api_port=$1
+	"$bin/kube-apiserver" \
+		--etcd-servers "http://127.0.0.1:$etcd_client" \
+		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+		--cert-dir "$tmp/apiserver-certs" \
+		--tls-cert-file "$pki/serving.crt" --tls-private-key-file "$pki/serving.key" \
+		--client-ca-file "$pki/ca.crt" \
+		--token-auth-file "$pki/tokens.csv" \
+		--anonymous-auth=false \
+		--authorization-mode RBAC \
+		--service-account-issuer https://kubernetes.default.svc.cluster.local \
+		--service-account-key-file "$pki/sa.pub" \
+		--service-account-signing-key-file "$pki/sa.key" \
+		--service-cluster-ip-range 10.96.0.0/24 \
+		--endpoint-reconciler-type none \
+		--enable-priority-and-fairness=false \
+		--profiling=false \
+		>"$logs/kube-apiserver.log" 2>&1 </dev/null &
+	api_pid=$!
+	echo "$api_pid $bin/kube-apiserver" >"$PLANE_DIR/pids/kube-apiserver"
+	server=https://127.0.0.1:$api_port
+	wait_for kube-apiserver "$api_pid" 60 curl -sf --cacert "$pki/ca.crt" \
+		-H "Authorization: Bearer $admin_token" "$server/readyz"
+}
+
+for attempt in 1 2 3; do
+	mapfile -t ports < <(plane_free_ports 2) && [ ${#ports[@]} -eq 2 ] ||
+		plane_die "no free loopback ports"
+	start_etcd "${ports[0]}" "${ports[1]}" && break
+	rc=$?
+	plane_stop_pidfile "$PLANE_DIR/pids/etcd"
+	{ [ $rc -eq 1 ] && lost_port_race "$logs/etcd.log" && [ $attempt -lt 3 ]; } ||
+		plane_die "etcd did not start"
+	echo "plane: etcd lost a port race, retrying with new ports" >&2
+done
+t_etcd=$(date +%s.%N)
+
+for attempt in 1 2 3; do
+	mapfile -t ports < <(plane_free_ports 1) && [ ${#ports[@]} -eq 1 ] ||
+		plane_die "no free loopback port"
+	start_apiserver "${ports[0]}" && break
+	rc=$?
+	plane_stop_pidfile "$PLANE_DIR/pids/kube-apiserver"
+	{ [ $rc -eq 1 ] && lost_port_race "$logs/kube-apiserver.log" && [ $attempt -lt 3 ]; } ||
+		plane_die "kube-apiserver did not start"
+	echo "plane: kube-apiserver lost a port race, retrying with a new port" >&2
+done
 t_api=$(date +%s.%N)
 
 # ---- kubeconfigs and env -----------------------------------------------------

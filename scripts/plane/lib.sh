@@ -63,25 +63,33 @@ plane_sc_crd_dir() {
 	echo "$dir/config/crd"
 }
 
-# plane_free_port: a loopback TCP port nobody listens on (from /proc/net),
-# not in $PLANE_TAKEN_PORTS; appends it there.
-plane_free_port() {
-	local used p i
+# plane_free_ports N: N distinct TCP ports (one per line) that no socket on
+# this machine uses in any state (from /proc/net), drawn below the kernel's
+# ephemeral range so that outgoing connections cannot take them between this
+# check and the bind. A bind can still race another program picking ports the
+# same way: plane-up retries the whole start with new ports when it does.
+plane_free_ports() {
+	local n=$1 used p i lo hi span picked=()
 	local hex
-	used=$(awk 'NR > 1 && $4 == "0A" { n = split($2, a, ":"); print a[n] }' \
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	span=$((lo - 20000))
+	[ "$span" -ge 1000 ] || { echo "plane: ephemeral range starts too low ($lo)" >&2; return 1; }
+	used=$(awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | while read -r hex; do
 		echo $((16#$hex))
 	done)
-	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! grep -qx "$p" <<<"$used" && [[ " ${PLANE_TAKEN_PORTS:-} " != *" $p "* ]]; then
-			PLANE_TAKEN_PORTS="${PLANE_TAKEN_PORTS:-} $p"
-			echo "$p"
-			return 0
-		fi
+	for i in $(seq 1 500); do
+		[ ${#picked[@]} -ge "$n" ] && break
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % span))
+		grep -qx "$p" <<<"$used" && continue
+		[[ " ${picked[*]} " == *" $p "* ]] && continue
+		picked+=("$p")
 	done
-	echo "plane: no free loopback port found" >&2
-	return 1
+	if [ ${#picked[@]} -lt "$n" ]; then
+		echo "plane: no free loopback port found" >&2
+		return 1
+	fi
+	printf '%s\n' "${picked[@]}"
 }
 
 # plane_stop_pidfile FILE: stops the process FILE names, if it still is the
