@@ -11,6 +11,8 @@
 # Every target that needs the Debian dependencies depends on a bootstrap stamp.
 
 SHELL     := /bin/bash
+# The machine image ships Go in /usr/local/go (test tooling only: test/tools).
+export PATH := $(PATH):/usr/local/go/bin
 CC        := gcc
 BUILD     := build
 BIN       := bin
