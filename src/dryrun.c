@@ -505,7 +505,7 @@ source_prepare(struct dr *d, const struct dr_pair *p, struct dr_source *s,
 	} else if (S_ISREG(st.st_mode) && is_tarball(p->value)) {
 		if ((s->tmpdir = make_tmpdir("artifact-generator-src", e)) == NULL)
 			return -1;
-		if (tar_extract_file(p->value, s->tmpdir, NULL, e) < 0)
+		if (targz_extract_file(p->value, s->tmpdir, NULL, e) < 0)
 			return err_prefix(e, "cannot extract '%s'", p->value);
 		if ((s->dir = strdup(s->tmpdir)) == NULL)
 			return err_set(e, "out of memory");

@@ -30,12 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-/* libtar exports its own tar_extract_file(TAR *, char *); ours (tar.h, in
- * tar_read.c) shadows it at link time, which is harmless as no libtar
- * extraction function is used. Rename libtar's declaration to compile. */
-#define tar_extract_file libtar_tar_extract_file
 #include <libtar.h>
-#undef tar_extract_file
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
