@@ -60,7 +60,7 @@ struct dr_flags {
 	struct config_list origins;
 	char *storage_path;
 	char *adv_addr;
-	char *algo;
+	const char *algo;
 	bool no_cross;
 	const char *output;
 	bool verbose;
@@ -128,8 +128,8 @@ static const struct config_flag dr_flag_table[] = {
 	    storage_path),
 	DR_FLAG("storage-adv-addr", 0, CONFIG_STRING, DR_DEFAULT_ADV_ADDR, NULL,
 	    "The advertised address used in artifact URLs.", adv_addr),
-	DR_FLAG("artifact-digest-algo", 0, CONFIG_STRING, "sha256", NULL,
-	    "Digest algorithm: sha256, sha512, sha1 or blake3.", algo),
+	DR_FLAG("artifact-digest-algo", 0, CONFIG_ENUM, "sha256",
+	    digest_algo_names, "Digest algorithm of the artifacts.", algo),
 	DR_FLAG("no-cross-namespace-refs", 0, CONFIG_BOOL, "false", NULL,
 	    "Refuse sources in another namespace than their generator.",
 	    no_cross),
