@@ -314,9 +314,21 @@ int
 copy_fs_stage_file(int src_dirfd, const char *src_name, int dst_dirfd,
     const char *dst_name, uint64_t *size, struct err *e)
 {
+	struct stat st;
 	char tmp[32];
 	int tries, rc = -2;
 
+	/* The common case, a new name in a fresh staging tree: one link. A
+	 * name already taken (EEXIST) is replaced through a temp name and
+	 * rename, as are files that cannot be linked (copied). */
+	if (linkat(src_dirfd, src_name, dst_dirfd, dst_name, 0) == 0) {
+		if (size == NULL)
+			return 0;
+		if (fstatat(dst_dirfd, dst_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return err_sys(e, errno, "stat '%s'", dst_name);
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
 	for (tries = 0; tries < 100 && rc == -2; tries++) {
 		copy_fs_temp_name(tmp);
 		rc = copy_fs_make_temp(src_dirfd, src_name, dst_dirfd, tmp, e);
