@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,6 +72,32 @@ build_pool_worker(void *arg)
 	return NULL;
 }
 
+static int
+build_pool_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* True when no two artifacts share a name. Two builds of one name would
+ * contend for its lock file, so such a list is built one at a time, in
+ * order, as a sequential run does (the later one wins). */
+static bool
+build_pool_names_unique(const struct gen_artifact *arts, size_t n)
+{
+	const char **names = malloc(n * sizeof(*names));
+	bool unique = names != NULL;
+	size_t i;
+
+	for (i = 0; unique && i < n; i++)
+		names[i] = arts[i].name;
+	if (unique)
+		qsort(names, n, sizeof(*names), build_pool_name_cmp);
+	for (i = 1; unique && i < n; i++)
+		unique = strcmp(names[i - 1], names[i]) != 0;
+	free(names);
+	return unique;
+}
+
 int
 build_pool_run(const struct generator *g, const struct gen_artifact *arts,
     size_t n, const struct build_source *sources, size_t n_sources,
@@ -91,6 +119,8 @@ build_pool_run(const struct generator *g, const struct gen_artifact *arts,
 		jobs = BUILD_POOL_MAX_JOBS;
 	if ((size_t)jobs > n)
 		jobs = (int)n;
+	if (jobs > 1 && !build_pool_names_unique(arts, n))
+		jobs = 1;
 	/* extra threads; too few (EAGAIN) just means less parallelism */
 	while (started + 1 < jobs && pthread_create(&th[started], NULL,
 	    build_pool_worker, &p) == 0)

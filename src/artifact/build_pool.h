@@ -22,7 +22,8 @@
  * Builds arts[0..n) into recs[0..n) (caller-allocated; on success each is
  * filled and the caller frees them with artifact_record_free; on failure
  * they are all freed and zeroed). jobs < 1 means 1; more than n or
- * BUILD_POOL_MAX_JOBS is reduced. opts->cancel, when given, is honoured.
+ * BUILD_POOL_MAX_JOBS is reduced; artifacts sharing a name are built one
+ * at a time, in order. opts->cancel, when given, is honoured.
  * With opts->report set the caller's callback may run on several threads
  * at once. On failure e holds the failed artifact's message.
  */
