@@ -6,10 +6,13 @@
 # either BENCH_ARCHIVE DIR OUT (build/release/bench/bench_archive from the
 # tar work, when given) or `tar --sort=name -cf - . | gzip -6 | sha256sum`.
 # Runs are interleaved, each with a fresh storage directory (no reuse).
-# Prints the wall-time medians, the ratios ours/reference (per service
-# directory, and one pipeline over the whole tree) and our peak RSS
-# (/usr/bin/time %M), then the same for a tree twice the size (same 200
-# services, twice the files and bytes). BENCH_MORE_ARTIFACTS=1 adds a run
+# Ours runs twice per round: with the default --jobs (one build per CPU;
+# the reference pipeline uses several CPUs too) and with --jobs 1.
+# Prints the wall and CPU medians (at least 3 runs each), the ratios
+# ours/reference (one tar|gzip -6|sha256sum pipeline over the whole tree,
+# and per service directory) and our peak RSS (/usr/bin/time %M), then the
+# same for a tree twice the size (same 200 services, twice the files and
+# bytes). BENCH_MORE_ARTIFACTS=1 adds a run
 # with 400 services to show the per-artifact cost of the printed output.
 #
 # usage: scripts/bench-build.sh [BENCH_ARCHIVE] [RUNS]    (make bench-build)
@@ -86,12 +89,13 @@ def timed(fn, *args):
     res = fn(*args)
     return time.monotonic() - t0, cpu() - c0, res
 
-def run_ours(tree, gen):
+def run_ours(tree, gen, jobs):
     storage = os.path.join(work, "storage")
+    shutil.rmtree(storage, ignore_errors=True)    # no reuse; not in wall
     cmd = ["/usr/bin/time", "-f", "%e %M", "-o", os.path.join(work, "t"),
            bin_, "--dry-run", "-f", gen, "--source", "mono=" + tree,
            "--source-revision", "mono=main@sha1:0",
-           "--storage-path", storage, "-o", "json"]
+           "--storage-path", storage, "-o", "json", "--jobs", str(jobs)]
     t0 = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - t0
@@ -124,40 +128,47 @@ def bench(scale, services, n):
     total, services = make_tree(tree, scale, services)
     gen = os.path.join(work, "gen.yaml")
     open(gen, "w").write(GEN)
-    ours, refs, whole, rss = [], [], [], []
+    ours, ours1, refs, whole, rss, rss1 = [], [], [], [], [], []
     for _ in range(n):
-        shutil.rmtree(os.path.join(work, "storage"), ignore_errors=True)
-        w, c, (_, r) = timed(run_ours, tree, gen)
-        ours.append((w, c))
-        rss.append(r)
-        w, c, _ = timed(run_ref, tree)
-        refs.append((w, c))
         w, c, _ = timed(run_ref_whole, tree)
         whole.append((w, c))
+        _, c, (w, r) = timed(run_ours, tree, gen, 0)
+        ours.append((w, c))
+        rss.append(r)
+        _, c, (w, r) = timed(run_ours, tree, gen, 1)
+        ours1.append((w, c))
+        rss1.append(r)
+        w, c, _ = timed(run_ref, tree)
+        refs.append((w, c))
     arts = sum(1 for _, _, fs in os.walk(os.path.join(work, "storage"))
                for f in fs if f.endswith(".tar.gz"))
     shutil.rmtree(tree)
     med = lambda xs, k: statistics.median(x[k] for x in xs)
-    mo, mr, mw = (med(x, 0) for x in (ours, refs, whole))
-    co, cr, cw = (med(x, 1) for x in (ours, refs, whole))
-    print("tree x%d: %d files, %.1f MiB, %d services -> %d artifacts"
-          % (scale, 5000 * scale, total / 2**20, services, arts))
-    print("  dry-run build          wall %.3f s  cpu %.3f s  (wall runs: %s)"
-          % (mo, co, " ".join("%.3f" % x[0] for x in ours)))
-    print("  reference per service  wall %.3f s  cpu %.3f s  (%s, %d runs)"
+    runs_of = lambda xs: " ".join("%.2f" % x[0] for x in xs)
+    mw, cw = med(whole, 0), med(whole, 1)
+    mr, cr = med(refs, 0), med(refs, 1)
+    print("tree x%d: %d files, %.1f MiB, %d services -> %d artifacts; "
+          "medians of %d interleaved runs, %d CPUs"
+          % (scale, 5000 * scale, total / 2**20, services, arts, n,
+             len(os.sched_getaffinity(0))))
+    print("  reference whole tree   wall %6.3f s  cpu %6.3f s  "
+          "(tar --sort=name|gzip -6|sha256sum; runs %s)"
+          % (mw, cw, runs_of(whole)))
+    print("  reference per service  wall %6.3f s  cpu %6.3f s  (%s, %d runs)"
           % (mr, cr, "bench_archive" if ref else "tar|gzip -6|sha256sum",
              services))
-    print("  reference whole tree   wall %.3f s  cpu %.3f s  (one "
-          "tar|gzip -6|sha256sum)" % (mw, cw))
-    print("  ratio ours/per-service wall %.2f cpu %.2f (goal <= 1.2); "
-          "ours/whole-tree wall %.2f cpu %.2f" % (mo / mr, co / cr, mo / mw,
-                                                 co / cw))
-    print("  peak RSS %.1f MiB (max of runs; goal < 16 MiB)"
-          % (max(rss) / 1024))
-    return max(rss)
+    for label, xs, rs in (("ours (--jobs default)", ours, rss),
+                          ("ours (--jobs 1)", ours1, rss1)):
+        mo, co = med(xs, 0), med(xs, 1)
+        print("  %-22s wall %6.3f s  cpu %6.3f s  peak RSS %.1f MiB  "
+              "(runs %s)" % (label, mo, co, max(rs) / 1024, runs_of(xs)))
+        print("  %-22s ratio to whole tree: wall %.2f cpu %.2f (goal <= "
+              "1.2); to per service: wall %.2f cpu %.2f"
+              % ("", mo / mw, co / cw, mo / mr, co / cr))
+    return max(rss + rss1)
 
 r1 = bench(1, 200, runs)
-r2 = bench(2, 200, max(1, runs // 2))
+r2 = bench(2, 200, max(3, runs // 2))
 print("peak RSS: tree x1 %.1f MiB, tree x2 (same 200 services) %.1f MiB"
       % (r1 / 1024, r2 / 1024))
 if os.environ.get("BENCH_MORE_ARTIFACTS"):

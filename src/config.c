@@ -17,12 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "artifact/digest.h"
 #include "duration.h"
 #include "log.h"
-
-static const char *const config_digest_algos[] = {
-	"sha1", "sha256", "sha512", "blake3", NULL,
-};
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -48,7 +45,7 @@ static const struct config_flag config_flags[] = {
 	  "garbage collection.",
 	  FIELD(artifact_retention_records) },
 	{ "artifact-digest-algo", 0, NULL, CONFIG_ENUM, "sha256",
-	  config_digest_algos,
+	  digest_algo_names,
 	  "The hashing algorithm used to calculate the digest of artifacts.",
 	  FIELD(artifact_digest_algo) },
 	{ "log-level", 0, NULL, CONFIG_ENUM, "info", log_level_values,

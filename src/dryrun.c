@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "artifact/build.h"
+#include "artifact/build_pool.h"
 #include "artifact/digest.h"
 #include "artifact/dir_list.h"
 #include "artifact/generator_parse.h"
@@ -37,6 +38,9 @@
 #include "err.h"
 
 #define DR_MAX_FILES 64
+#define DR_STR(x) #x
+#define DR_XSTR(x) DR_STR(x)
+#define DR_MAX_JOBS_STR DR_XSTR(BUILD_POOL_MAX_JOBS)
 #define DR_MAX_PAIRS 1000
 #define DR_MAX_DEPTH 256
 #define DR_REL_MAX 4096
@@ -60,10 +64,11 @@ struct dr_flags {
 	struct config_list origins;
 	char *storage_path;
 	char *adv_addr;
-	char *algo;
+	const char *algo;
 	bool no_cross;
 	const char *output;
 	bool verbose;
+	int jobs;
 };
 
 struct dr_source {
@@ -89,6 +94,7 @@ struct dr {
 	bool no_cross;
 	bool json;
 	bool verbose;
+	int jobs;		/* concurrent builds */
 
 	struct dr_source src[DR_MAX_PAIRS];
 	size_t n_src;
@@ -128,8 +134,8 @@ static const struct config_flag dr_flag_table[] = {
 	    storage_path),
 	DR_FLAG("storage-adv-addr", 0, CONFIG_STRING, DR_DEFAULT_ADV_ADDR, NULL,
 	    "The advertised address used in artifact URLs.", adv_addr),
-	DR_FLAG("artifact-digest-algo", 0, CONFIG_STRING, "sha256", NULL,
-	    "Digest algorithm: sha256, sha512, sha1 or blake3.", algo),
+	DR_FLAG("artifact-digest-algo", 0, CONFIG_ENUM, "sha256",
+	    digest_algo_names, "Digest algorithm of the artifacts.", algo),
 	DR_FLAG("no-cross-namespace-refs", 0, CONFIG_BOOL, "false", NULL,
 	    "Refuse sources in another namespace than their generator.",
 	    no_cross),
@@ -137,6 +143,9 @@ static const struct config_flag dr_flag_table[] = {
 	    "Output format.", output),
 	DR_FLAG("verbose", 'v', CONFIG_BOOL, "false", NULL,
 	    "Print which copy operation wrote which files on stderr.", verbose),
+	DR_FLAG("jobs", 'j', CONFIG_INT, "0", NULL,
+	    "Artifacts built at once; 0 = one per CPU (1 with --verbose, so "
+	    "the report stays in order).", jobs),
 };
 
 #define DR_NFLAGS (sizeof(dr_flag_table) / sizeof(dr_flag_table[0]))
@@ -217,6 +226,10 @@ flags_apply(struct dr *d, const struct config_list *args)
 	d->no_cross = f->no_cross;
 	d->json = strcmp(f->output, "json") == 0;
 	d->verbose = f->verbose;
+	if (f->jobs < 0 || f->jobs > BUILD_POOL_MAX_JOBS)
+		return usage_error("--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
+	d->jobs = f->jobs > 0 ? f->jobs :
+	    d->verbose ? 1 : build_pool_default_jobs();
 	return 0;
 }
 
@@ -505,7 +518,7 @@ source_prepare(struct dr *d, const struct dr_pair *p, struct dr_source *s,
 	} else if (S_ISREG(st.st_mode) && is_tarball(p->value)) {
 		if ((s->tmpdir = make_tmpdir("artifact-generator-src", e)) == NULL)
 			return -1;
-		if (tar_extract_file(p->value, s->tmpdir, NULL, e) < 0)
+		if (targz_extract_file(p->value, s->tmpdir, NULL, e) < 0)
 			return err_prefix(e, "cannot extract '%s'", p->value);
 		if ((s->dir = strdup(s->tmpdir)) == NULL)
 			return err_set(e, "out of memory");
@@ -684,9 +697,27 @@ spool_item(struct dr *d, json_t *item, struct err *e)
 	return rc;
 }
 
+/* Prints one built artifact (spool, inventory, --verbose line). */
 static int
-build_one(struct dr *d, const struct generator *g,
-    const struct gen_artifact *a, const struct build_source *bs,
+emit_one(struct dr *d, const struct generator *g,
+    const struct artifact_record *r, json_t *inventory, struct err *e)
+{
+	if (d->verbose)
+		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
+		    r->namespace, r->name, r->reused ? "reused" : "wrote",
+		    r->path, r->size, r->digest);
+	if (spool_item(d, external_artifact_json(g, r), e) < 0)
+		return -1;
+	json_array_append_new(inventory, json_pack("{s:s, s:s, s:s, s:s}",
+	    "name", r->name, "namespace", r->namespace, "digest", r->digest,
+	    "filename", r->filename));
+	return 0;
+}
+
+/* Builds arts[0..n) (d->jobs at once) and prints them in order. */
+static int
+build_all(struct dr *d, const struct generator *g,
+    const struct gen_artifact *arts, size_t n, const struct build_source *bs,
     json_t *inventory, struct err *e)
 {
 	struct dr_report rep = { g };
@@ -695,23 +726,26 @@ build_one(struct dr *d, const struct generator *g,
 		.report = d->verbose ? verbose_report : NULL,
 		.report_ctx = &rep,
 	};
-	struct artifact_record r;
+	struct artifact_record *recs;
+	size_t i;
+	int rc = 0;
 
-	if (build_artifact(g, a, bs, g->n_sources, &d->storage, &o, &r, e) < 0)
-		return -1;
-	if (d->verbose)
-		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
-		    r.namespace, r.name, r.reused ? "reused" : "wrote", r.path,
-		    r.size, r.digest);
-	if (spool_item(d, external_artifact_json(g, &r), e) < 0) {
-		artifact_record_free(&r);
+	if (n == 0)
+		return 0;
+	if ((recs = calloc(n, sizeof(*recs))) == NULL)
+		return err_set(e, "out of memory");
+	if (build_pool_run(g, arts, n, bs, g->n_sources, &d->storage, &o,
+	    d->jobs, recs, e) < 0) {
+		free(recs);
 		return -1;
 	}
-	json_array_append_new(inventory, json_pack("{s:s, s:s, s:s, s:s}",
-	    "name", r.name, "namespace", r.namespace, "digest", r.digest,
-	    "filename", r.filename));
-	artifact_record_free(&r);
-	return 0;
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = emit_one(d, g, &recs[i], inventory, e);
+		artifact_record_free(&recs[i]);
+	}
+	free(recs);
+	return rc;
 }
 
 /* The artifacts to build: rendered from the pathPattern, or the spec's. */
@@ -757,9 +791,8 @@ run_generator(struct dr *d, size_t gi, struct err *e)
 	if ((bs = gen_build_sources(d, g, e)) == NULL ||
 	    gen_artifacts(d, g, &rendered, &arts, &n, e) < 0)
 		goto prefix;
-	for (size_t i = 0; i < n; i++)
-		if (build_one(d, g, &arts[i], bs, inventory, e) < 0)
-			goto prefix;
+	if (build_all(d, g, arts, n, bs, inventory, e) < 0)
+		goto prefix;
 	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
 	    "artifact(s)", n);
 	status = json_pack("{s:o, s:O}", "conditions", ready_condition(msg),

@@ -260,7 +260,7 @@ copy_file(struct copy_op *o, int src_dirfd, const char *src_name,
 	    copy_fs_kind(dst_dirfd, dst_name, &kind) != 0 ||
 	    kind != COPY_FS_FILE) {
 		if (copy_fs_stage_file(src_dirfd, src_name, dst_dirfd,
-		    dst_name, &size, e) != 0)
+		    dst_name, o->c->report != NULL ? &size : NULL, e) != 0)
 			return err_prefix(e, "copy '%s' to '%s'", src_rel,
 			    dst_rel);
 		copy_op_report(o, dst_rel, size);

@@ -1,6 +1,6 @@
 /*
  * copy_extract: the Extract strategy of a copy operation. A tarball is
- * extracted by the safe reader (tar_extract_fd) into a fresh scratch
+ * extracted by the safe reader (targz_extract_fd) into a fresh scratch
  * directory beside the staging tree, then its files are renamed into the
  * destination one by one, so later files overwrite earlier ones, directories
  * merge, and each written file is reported. The scratch is removed always.
@@ -69,7 +69,7 @@ copy_extract_into(struct copy_op *o, int afd, const char *scratch,
 {
 	int sfd, dfd, rc;
 
-	if (tar_extract_fd(afd, scratch, NULL, e) != 0)
+	if (targz_extract_fd(afd, scratch, NULL, e) != 0)
 		return -1;
 	sfd = open(scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0)

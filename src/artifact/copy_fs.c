@@ -4,7 +4,6 @@
  */
 #include "artifact/copy_fs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +12,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "artifact/dir_list.h"
 
 #define COPY_FS_LIST_MAX 1000000
 #define COPY_FS_BUF 65536
@@ -38,14 +39,6 @@ copy_fs_kind(int dirfd, const char *name, enum copy_fs_kind *kind)
 	return 0;
 }
 
-static int
-copy_fs_entry_cmp(const void *a, const void *b)
-{
-	const struct copy_fs_entry *x = a, *y = b;
-
-	return strcmp(x->name, y->name);
-}
-
 void
 copy_fs_list_free(struct copy_fs_entry *l, size_t n)
 {
@@ -56,76 +49,41 @@ copy_fs_list_free(struct copy_fs_entry *l, size_t n)
 	free(l);
 }
 
-static int
-copy_fs_list_add(int dirfd, const char *name, struct copy_fs_entry **l,
-    size_t *n, size_t *cap)
-{
-	struct copy_fs_entry *grown, *ent;
-	struct stat st;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -1;
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		if ((grown = realloc(*l, *cap * sizeof(**l))) == NULL)
-			return -1;
-		*l = grown;
-	}
-	ent = &(*l)[*n];
-	if ((ent->name = strdup(name)) == NULL)
-		return -1;
-	ent->kind = copy_fs_mode_kind(st.st_mode);
-	ent->size = (uint64_t)st.st_size;
-	ent->executable = (st.st_mode & 0111) != 0;
-	(*n)++;
-	return 0;
-}
-
 int
 copy_fs_list(int dirfd, const char *what, struct copy_fs_entry **out,
     size_t *n, struct err *e)
 {
-	struct copy_fs_entry *l = NULL;
-	size_t len = 0, cap = 0;
-	struct dirent *d;
-	DIR *dir;
-	int fd;
+	struct copy_fs_entry *l;
+	size_t budget = COPY_FS_LIST_MAX, len, i;
+	struct stat st;
+	char **names;
 
 	*out = NULL;
 	*n = 0;
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_sys(e, errno, "open directory '%s'", what);
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return err_sys(e, errno, "open directory '%s'", what);
+	if (dir_list_sorted(dirfd, what, false, &budget, &names, &len, e) != 0)
+		return -1;
+	if ((l = calloc(len ? len : 1, sizeof(*l))) == NULL) {
+		dir_list_free(names, len);
+		return err_set(e, "out of memory listing '%s'", what);
 	}
-	while ((errno = 0, d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (len == COPY_FS_LIST_MAX) {
-			err_set(e, "directory '%s' has more than %d entries",
-			    what, COPY_FS_LIST_MAX);
-			goto fail;
+	for (i = 0; i < len; i++) {	/* names move into l */
+		l[i].name = names[i];
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			err_sys(e, errno, "list '%s/%s'", what, names[i]);
+			for (i++; i < len; i++)
+				free(names[i]);
+			free(names);
+			copy_fs_list_free(l, len);
+			return -1;
 		}
-		if (copy_fs_list_add(dirfd, d->d_name, &l, &len, &cap) != 0) {
-			err_sys(e, errno, "list '%s/%s'", what, d->d_name);
-			goto fail;
-		}
+		l[i].kind = copy_fs_mode_kind(st.st_mode);
+		l[i].size = (uint64_t)st.st_size;
+		l[i].executable = (st.st_mode & 0111) != 0;
 	}
-	if (errno != 0) {
-		err_sys(e, errno, "read directory '%s'", what);
-		goto fail;
-	}
-	closedir(dir);
-	if (len > 1)
-		qsort(l, len, sizeof(*l), copy_fs_entry_cmp);
+	free(names);
 	*out = l;
 	*n = len;
 	return 0;
-fail:
-	closedir(dir);
-	copy_fs_list_free(l, len);
-	return -1;
 }
 
 int
@@ -314,9 +272,21 @@ int
 copy_fs_stage_file(int src_dirfd, const char *src_name, int dst_dirfd,
     const char *dst_name, uint64_t *size, struct err *e)
 {
+	struct stat st;
 	char tmp[32];
 	int tries, rc = -2;
 
+	/* The common case, a new name in a fresh staging tree: one link. A
+	 * name already taken (EEXIST) is replaced through a temp name and
+	 * rename, as are files that cannot be linked (copied). */
+	if (linkat(src_dirfd, src_name, dst_dirfd, dst_name, 0) == 0) {
+		if (size == NULL)
+			return 0;
+		if (fstatat(dst_dirfd, dst_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return err_sys(e, errno, "stat '%s'", dst_name);
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
 	for (tries = 0; tries < 100 && rc == -2; tries++) {
 		copy_fs_temp_name(tmp);
 		rc = copy_fs_make_temp(src_dirfd, src_name, dst_dirfd, tmp, e);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,23 +23,48 @@
 #define DIGEST_QUOTE_MAX 80
 #define DIGEST_QUOTE_BUF (4 * DIGEST_QUOTE_MAX + 4)
 
+/* Indexed like digest_algo_names (the names live only there). */
 struct digest_algo_desc {
 	enum digest_algo algo;
-	const char *name;
 	size_t size;
 	mbedtls_md_type_t md;	/* MBEDTLS_MD_NONE for BLAKE3 */
 };
 
 static const struct digest_algo_desc digest_algos[] = {
-	{ DIGEST_SHA1, "sha1", 20, MBEDTLS_MD_SHA1 },
-	{ DIGEST_SHA256, "sha256", 32, MBEDTLS_MD_SHA256 },
-	{ DIGEST_SHA512, "sha512", 64, MBEDTLS_MD_SHA512 },
-	{ DIGEST_BLAKE3, "blake3", BLAKE3_OUT_LEN, MBEDTLS_MD_NONE },
+	{ DIGEST_SHA1, 20, MBEDTLS_MD_SHA1 },
+	{ DIGEST_SHA256, 32, MBEDTLS_MD_SHA256 },
+	{ DIGEST_SHA512, 64, MBEDTLS_MD_SHA512 },
+	{ DIGEST_BLAKE3, BLAKE3_OUT_LEN, MBEDTLS_MD_NONE },
 };
 static const char digest_hexdigits[] = "0123456789abcdef";
 
 #define DIGEST_NALGOS (sizeof(digest_algos) / sizeof(digest_algos[0]))
-#define DIGEST_VALID_NAMES "sha1, sha256, sha512, blake3"
+
+const char *const digest_algo_names[] = { "sha1", "sha256", "sha512",
+	"blake3", NULL };
+_Static_assert(sizeof(digest_algo_names) / sizeof(digest_algo_names[0]) ==
+    DIGEST_NALGOS + 1, "digest_algo_names and digest_algos disagree");
+
+/* "sha1, sha256, ..." for error messages. */
+#define DIGEST_VALID_MAX 64
+
+static const char *
+digest_desc_name(const struct digest_algo_desc *d)
+{
+	return digest_algo_names[d - digest_algos];
+}
+
+static const char *
+digest_valid_names(char buf[DIGEST_VALID_MAX])
+{
+	size_t i, w = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < DIGEST_NALGOS && w < DIGEST_VALID_MAX; i++)
+		w += (size_t)snprintf(buf + w, DIGEST_VALID_MAX - w, "%s%s",
+		    i > 0 ? ", " : "", digest_algo_names[i]);
+	return buf;
+}
 
 static const struct digest_algo_desc *
 digest_algo_desc(enum digest_algo algo)
@@ -58,8 +84,8 @@ digest_algo_lookup(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < DIGEST_NALGOS; i++)
-		if (strlen(digest_algos[i].name) == len &&
-		    memcmp(digest_algos[i].name, name, len) == 0)
+		if (strlen(digest_algo_names[i]) == len &&
+		    memcmp(digest_algo_names[i], name, len) == 0)
 			return &digest_algos[i];
 	return NULL;
 }
@@ -94,17 +120,17 @@ digest_quote(const char *s, size_t len, char out[DIGEST_QUOTE_BUF])
 int
 digest_algo_parse(const char *name, enum digest_algo *out, struct err *e)
 {
-	char quoted[DIGEST_QUOTE_BUF];
+	char quoted[DIGEST_QUOTE_BUF], valid[DIGEST_VALID_MAX];
 	const struct digest_algo_desc *d;
 
 	if (name == NULL)
-		return err_set(e, "digest algorithm missing (valid: "
-		    DIGEST_VALID_NAMES ")");
+		return err_set(e, "digest algorithm missing (valid: %s)",
+		    digest_valid_names(valid));
 	d = digest_algo_lookup(name, strlen(name));
 	if (d == NULL) {
 		digest_quote(name, SIZE_MAX, quoted);
-		return err_set(e, "unknown digest algorithm '%s' (valid: "
-		    DIGEST_VALID_NAMES ")", quoted);
+		return err_set(e, "unknown digest algorithm '%s' (valid: %s)",
+		    quoted, digest_valid_names(valid));
 	}
 	*out = d->algo;
 	return 0;
@@ -115,7 +141,7 @@ digest_algo_name(enum digest_algo algo)
 {
 	const struct digest_algo_desc *d = digest_algo_desc(algo);
 
-	return d ? d->name : "unknown";
+	return d ? digest_desc_name(d) : "unknown";
 }
 
 size_t
@@ -278,6 +304,7 @@ digest_parse(const char *s, enum digest_algo *algo,
     uint8_t raw[DIGEST_RAW_MAX], struct err *e)
 {
 	char quoted[DIGEST_QUOTE_BUF], name[DIGEST_QUOTE_BUF];
+	char valid[DIGEST_VALID_MAX];
 	const struct digest_algo_desc *d;
 	const char *colon, *hex;
 	size_t hexlen;
@@ -295,14 +322,14 @@ digest_parse(const char *s, enum digest_algo *algo,
 		digest_quote(s, SIZE_MAX, quoted);
 		digest_quote(s, (size_t)(colon - s), name);
 		return err_set(e, "digest '%s': unknown algorithm '%s' (valid: "
-		    DIGEST_VALID_NAMES ")", quoted, name);
+		    "%s)", quoted, name, digest_valid_names(valid));
 	}
 	hex = colon + 1;
 	hexlen = strlen(hex);
 	if (hexlen != 2 * d->size) {
 		digest_quote(s, SIZE_MAX, quoted);
 		return err_set(e, "digest '%s': wrong length: %s needs %zu hex "
-		    "digits, got %zu", quoted, d->name, 2 * d->size, hexlen);
+		    "digits, got %zu", quoted, digest_desc_name(d), 2 * d->size, hexlen);
 	}
 	if (digest_parse_hex(s, hex, d->size, raw, e) != 0)
 		return -1;

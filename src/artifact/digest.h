@@ -32,6 +32,10 @@ struct digest_ctx {
 	void *state;		/* owned: mbedTLS md context or BLAKE3 hasher */
 };
 
+/* The supported algorithm names, NULL-terminated, in enum order: the one
+ * list flags, help texts and error messages are derived from. */
+extern const char *const digest_algo_names[];
+
 /* "sha256" -> DIGEST_SHA256; -1 with a message listing the valid names. */
 int digest_algo_parse(const char *name, enum digest_algo *out, struct err *e);
 const char *digest_algo_name(enum digest_algo algo);

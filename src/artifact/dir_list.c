@@ -19,9 +19,12 @@ dir_list_free(char **names, size_t n)
 }
 
 static int
-cmp_names(const void *a, const void *b)
+cmp_names(const void *a, const void *b, void *cmp)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	int (*f)(const char *, const char *) = *(int (**)(const char *,
+	    const char *))cmp;
+
+	return f(*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -46,6 +49,15 @@ int
 dir_list_sorted(int dirfd, const char *what, bool skip_hidden,
     size_t *budget, char ***out, size_t *n_out, struct err *e)
 {
+	return dir_list_sorted_by(dirfd, what, skip_hidden, budget, strcmp,
+	    out, n_out, e);
+}
+
+int
+dir_list_sorted_by(int dirfd, const char *what, bool skip_hidden,
+    size_t *budget, int (*cmp)(const char *, const char *), char ***out,
+    size_t *n_out, struct err *e)
+{
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	char **names = NULL;
@@ -58,7 +70,7 @@ dir_list_sorted(int dirfd, const char *what, bool skip_hidden,
 		return err_sys(e, errno, "cannot list '%s'", what);
 	}
 	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
+	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    (skip_hidden && de->d_name[0] == '.'))
 			continue;
@@ -71,9 +83,13 @@ dir_list_sorted(int dirfd, const char *what, bool skip_hidden,
 			goto fail;
 		}
 	}
+	if (errno != 0) {
+		err_sys(e, errno, "cannot list '%s'", what);
+		goto fail;
+	}
 	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort_r(names, n, sizeof(*names), cmp_names, &cmp);
 	*out = names;
 	*n_out = n;
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * dir_list: the sorted entry names of a directory, for walks that must be
- * deterministic (pathPattern discovery, dry-run source digests). Callers own
+ * deterministic (pathPattern discovery, dry-run source digests, the copy
+ * engine's listings, the tar writer's walk). Callers own
  * the returned array and free it with dir_list_free. Pure and thread-safe.
  */
 #ifndef AG_DIR_LIST_H
@@ -19,6 +20,11 @@
  */
 int dir_list_sorted(int dirfd, const char *what, bool skip_hidden,
     size_t *budget, char ***out, size_t *n, struct err *e);
+/* The same, ordered by cmp instead of strcmp (the tar writer sorts with
+ * tar_path_cmp). */
+int dir_list_sorted_by(int dirfd, const char *what, bool skip_hidden,
+    size_t *budget, int (*cmp)(const char *, const char *), char ***out,
+    size_t *n, struct err *e);
 void dir_list_free(char **names, size_t n);
 
 #endif

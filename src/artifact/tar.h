@@ -11,7 +11,9 @@
  * mode 0600. The same tree always yields byte-identical archives.
  *
  * Reader (tar_read.c): streaming gunzip + untar of untrusted archives into a
- * target directory, with limits; see tar_extract_*.
+ * target directory, with limits; see targz_extract_*. (The reader's prefix
+ * is targz_, not tar_: libtar, linked for the writer, exports its own
+ * tar_extract_file(TAR *, char *) and other tar_extract_* symbols.)
  *
  * Pure and synchronous: safe on thread-pool threads. Nothing here is shared
  * between calls; a tar_writer is owned by its caller until tar_writer_finish
@@ -99,10 +101,10 @@ struct tar_read_limits {
  * under its final name. Extracted files are 0600 (0700 if executable),
  * directories 0750.
  */
-int tar_extract_file(const char *archive_path, const char *target_dir,
+int targz_extract_file(const char *archive_path, const char *target_dir,
     const struct tar_read_limits *limits, struct err *e);
 /* The same from an open descriptor (read to EOF, not closed). */
-int tar_extract_fd(int fd, const char *target_dir,
+int targz_extract_fd(int fd, const char *target_dir,
     const struct tar_read_limits *limits, struct err *e);
 
 #endif

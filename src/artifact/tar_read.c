@@ -650,7 +650,7 @@ tr_run(struct tr_state *s, struct err *e)
 }
 
 int
-tar_extract_fd(int fd, const char *target_dir,
+targz_extract_fd(int fd, const char *target_dir,
     const struct tar_read_limits *limits, struct err *e)
 {
 	struct tr_state *s;
@@ -685,7 +685,7 @@ tar_extract_fd(int fd, const char *target_dir,
 }
 
 int
-tar_extract_file(const char *archive_path, const char *target_dir,
+targz_extract_file(const char *archive_path, const char *target_dir,
     const struct tar_read_limits *limits, struct err *e)
 {
 	int fd, rc;
@@ -693,7 +693,7 @@ tar_extract_file(const char *archive_path, const char *target_dir,
 	fd = open(archive_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return err_sys(e, errno, "extract %s", archive_path);
-	rc = tar_extract_fd(fd, target_dir, limits, e);
+	rc = targz_extract_fd(fd, target_dir, limits, e);
 	close(fd);
 	if (rc != 0)
 		err_prefix(e, "extract %s", archive_path);

@@ -26,16 +26,10 @@
  */
 #include "artifact/tar.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-/* libtar exports its own tar_extract_file(TAR *, char *); ours (tar.h, in
- * tar_read.c) shadows it at link time, which is harmless as no libtar
- * extraction function is used. Rename libtar's declaration to compile. */
-#define tar_extract_file libtar_tar_extract_file
 #include <libtar.h>
-#undef tar_extract_file
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +37,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "artifact/dir_list.h"
 
 #define TW_IN_SIZE (128 * 1024)
 #define TW_OUT_SIZE (64 * 1024)
@@ -482,71 +478,6 @@ struct tw_walk {
 	char path[TW_NAME_MAX];		/* relative path being built */
 };
 
-static int
-tw_name_cmp(const void *a, const void *b)
-{
-	return tar_path_cmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-tw_names_free(char **names, size_t n)
-{
-	while (n > 0)
-		free(names[--n]);
-	free(names);
-}
-
-/* Reads the names of dfd's entries, sorted bytewise (malloc'd array of
- * malloc'd strings; the caller frees with tw_names_free). */
-static int
-tw_names_read(int dfd, const char *rel, char ***out, size_t *count,
-    struct err *e)
-{
-	char **names = NULL, **grown;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	fd = dup(dfd);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(e, errno, "read directory '%s'", rel);
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			grown = realloc(names, cap * sizeof(*names));
-			if (grown == NULL)
-				goto nomem;
-			names = grown;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL)
-			goto nomem;
-		n++;
-	}
-	if (errno != 0) {
-		err_sys(e, errno, "read directory '%s'", rel);
-		goto fail;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), tw_name_cmp);
-	*out = names;
-	*count = n;
-	return 0;
-nomem:
-	err_sys(e, ENOMEM, "read directory '%s'", rel);
-fail:
-	closedir(d);
-	tw_names_free(names, n);
-	return -1;
-}
-
 static int tw_walk_dir(struct tw_walk *wk, int dfd, size_t plen,
     struct err *e);
 
@@ -608,11 +539,12 @@ tw_walk_dir(struct tw_walk *wk, int dfd, size_t plen, struct err *e)
 	int rc = 0;
 
 	wk->path[plen] = '\0';
-	if (tw_names_read(dfd, plen ? wk->path : ".", &names, &n, e) != 0)
+	if (dir_list_sorted_by(dfd, plen ? wk->path : ".", false, NULL,
+	    tar_path_cmp, &names, &n, e) != 0)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = tw_walk_entry(wk, dfd, plen, names[i], e);
-	tw_names_free(names, n);
+	dir_list_free(names, n);
 	return rc;
 }
 

@@ -15,6 +15,8 @@
 
 #include <yaml.h>
 
+#include "artifact/yaml_emit.h"
+
 #define YAML_STR_TAG "tag:yaml.org,2002:str"
 
 struct loader {
@@ -360,34 +362,6 @@ yaml_json_load(const char *buf, size_t len,
 
 /* Emitter. */
 
-struct outbuf {
-	char *data;
-	size_t len;
-	size_t cap;
-};
-
-static int
-outbuf_write(void *ctx, unsigned char *buffer, size_t size)
-{
-	struct outbuf *o = ctx;
-
-	if (o->len + size + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *p;
-
-		while (cap < o->len + size + 1)
-			cap *= 2;
-		if ((p = realloc(o->data, cap)) == NULL)
-			return 0;
-		o->data = p;
-		o->cap = cap;
-	}
-	memcpy(o->data + o->len, buffer, size);
-	o->len += size;
-	o->data[o->len] = '\0';
-	return 1;
-}
-
 /* True when a plain rendering of s would be read back as a non-string by
  * YAML 1.2 or 1.1 readers (booleans like yes/on, sexagesimals, ...). */
 static bool
@@ -411,78 +385,56 @@ needs_quotes(const char *s)
 }
 
 static int
-emit(yaml_emitter_t *em, yaml_event_t *ev, struct err *e)
-{
-	if (yaml_emitter_emit(em, ev))
-		return 0;
-	return err_set(e, "cannot emit YAML: %s",
-	    em->problem ? em->problem : "emitter error");
-}
-
-static int
-emit_scalar(yaml_emitter_t *em, const char *text, size_t len, bool quote,
+emit_scalar(struct yaml_emit *y, const char *text, size_t len, bool quote,
     struct err *e)
 {
-	yaml_event_t ev;
-
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-	    (yaml_char_t *)text, (int)len, !quote, 1,
-	    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE))
-		return err_set(e, "out of memory");
-	return emit(em, &ev, e);
+	return yaml_emit_scalar(y, NULL, text, len,
+	    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE, e);
 }
 
 static int
-emit_string(yaml_emitter_t *em, const char *s, size_t len, struct err *e)
+emit_string(struct yaml_emit *y, const char *s, size_t len, struct err *e)
 {
 	bool quote = strlen(s) != len || needs_quotes(s);
 
-	return emit_scalar(em, s, len, quote, e);
+	return emit_scalar(y, s, len, quote, e);
 }
 
-static int emit_node(yaml_emitter_t *em, const json_t *v, struct err *e);
+static int emit_node(struct yaml_emit *y, const json_t *v, struct err *e);
 
 static int
-emit_object(yaml_emitter_t *em, const json_t *v, struct err *e)
+emit_object(struct yaml_emit *y, const json_t *v, struct err *e)
 {
-	yaml_event_t ev;
 	const char *key;
 	json_t *val;
 
-	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-	    YAML_BLOCK_MAPPING_STYLE);
-	if (emit(em, &ev, e) < 0)
+	if (yaml_emit_collection_start(y, true, e) < 0)
 		return -1;
 	json_object_foreach((json_t *)v, key, val) {
-		if (emit_string(em, key, strlen(key), e) < 0 ||
-		    emit_node(em, val, e) < 0)
+		if (emit_string(y, key, strlen(key), e) < 0 ||
+		    emit_node(y, val, e) < 0)
 			return -1;
 	}
-	yaml_mapping_end_event_initialize(&ev);
-	return emit(em, &ev, e);
+	return yaml_emit_collection_end(y, true, e);
 }
 
 static int
-emit_array(yaml_emitter_t *em, const json_t *v, struct err *e)
+emit_array(struct yaml_emit *y, const json_t *v, struct err *e)
 {
-	yaml_event_t ev;
 	size_t i;
 	json_t *item;
 
-	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-	    YAML_BLOCK_SEQUENCE_STYLE);
-	if (emit(em, &ev, e) < 0)
+	if (yaml_emit_collection_start(y, false, e) < 0)
 		return -1;
 	json_array_foreach(v, i, item) {
-		if (emit_node(em, item, e) < 0)
+		if (emit_node(y, item, e) < 0)
 			return -1;
 	}
-	yaml_sequence_end_event_initialize(&ev);
-	return emit(em, &ev, e);
+	return yaml_emit_collection_end(y, false, e);
 }
 
 static int
-emit_number(yaml_emitter_t *em, const json_t *v, struct err *e)
+emit_number(struct yaml_emit *y, const json_t *v, struct err *e)
 {
 	char num[64];
 
@@ -494,81 +446,53 @@ emit_number(yaml_emitter_t *em, const json_t *v, struct err *e)
 		if (strpbrk(num, ".e") == NULL)
 			strcat(num, ".0");
 	}
-	return emit_scalar(em, num, strlen(num), false, e);
+	return emit_scalar(y, num, strlen(num), false, e);
 }
 
 static int
-emit_node(yaml_emitter_t *em, const json_t *v, struct err *e)
+emit_node(struct yaml_emit *y, const json_t *v, struct err *e)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		return emit_object(em, v, e);
+		return emit_object(y, v, e);
 	case JSON_ARRAY:
-		return emit_array(em, v, e);
+		return emit_array(y, v, e);
 	case JSON_STRING:
-		return emit_string(em, json_string_value(v),
+		return emit_string(y, json_string_value(v),
 		    json_string_length(v), e);
 	case JSON_INTEGER:
 	case JSON_REAL:
-		return emit_number(em, v, e);
+		return emit_number(y, v, e);
 	case JSON_TRUE:
-		return emit_scalar(em, "true", 4, false, e);
+		return emit_scalar(y, "true", 4, false, e);
 	case JSON_FALSE:
-		return emit_scalar(em, "false", 5, false, e);
+		return emit_scalar(y, "false", 5, false, e);
 	case JSON_NULL:
-		return emit_scalar(em, "null", 4, false, e);
+		return emit_scalar(y, "null", 4, false, e);
 	}
 	return err_set(e, "cannot emit YAML: unknown JSON type");
-}
-
-static int
-emit_stream(yaml_emitter_t *em, const json_t *docs, struct err *e)
-{
-	yaml_event_t ev;
-	size_t i;
-	json_t *doc;
-
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	if (emit(em, &ev, e) < 0)
-		return -1;
-	json_array_foreach(docs, i, doc) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
-		if (emit(em, &ev, e) < 0 || emit_node(em, doc, e) < 0)
-			return -1;
-		yaml_document_end_event_initialize(&ev, 1);
-		if (emit(em, &ev, e) < 0)
-			return -1;
-	}
-	yaml_stream_end_event_initialize(&ev);
-	return emit(em, &ev, e);
 }
 
 int
 yaml_json_dump(const json_t *docs, char **out, size_t *out_len,
     struct err *e)
 {
-	struct outbuf o = { 0 };
-	yaml_emitter_t em;
-	int rc;
+	struct yaml_emit y;
+	size_t i;
+	json_t *doc;
 
 	if (!json_is_array(docs))
 		return err_set(e, "cannot emit YAML: expected an array of "
 		    "documents");
-	if (!yaml_emitter_initialize(&em))
-		return err_set(e, "out of memory");
-	yaml_emitter_set_output(&em, outbuf_write, &o);
-	yaml_emitter_set_unicode(&em, 1);
-	yaml_emitter_set_width(&em, -1);
-	yaml_emitter_set_indent(&em, 2);
-	rc = emit_stream(&em, docs, e);
-	yaml_emitter_delete(&em);
-	if (rc < 0) {
-		free(o.data);
-		return -1;
+	if (yaml_emit_open(&y, 0, e) < 0)
+		goto fail;
+	json_array_foreach(docs, i, doc) {
+		if (yaml_emit_doc_start(&y, false, e) < 0 ||
+		    emit_node(&y, doc, e) < 0 || yaml_emit_doc_end(&y, e) < 0)
+			goto fail;
 	}
-	if (o.data == NULL && outbuf_write(&o, (unsigned char *)"", 0) == 0)
-		return err_set(e, "out of memory");
-	*out = o.data;
-	*out_len = o.len;
-	return 0;
+	return yaml_emit_close(&y, out, out_len, e);
+fail:
+	yaml_emit_abort(&y);
+	return -1;
 }

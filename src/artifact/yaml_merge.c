@@ -1,6 +1,6 @@
 /*
  * yaml_merge: parse (libyaml events -> a small node tree), merge, emit
- * (libyaml emitter). See yaml_merge.h for the semantics and bounds.
+ * (yaml_emit.c, shared with yaml_json.c). See yaml_merge.h for the semantics and bounds.
  *
  * Maps are kept sorted by key from the moment they are parsed, so a merge is
  * one linear merge-join per level and the output order is stable.
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "artifact/yaml_emit.h"
 
 enum ym_kind { YM_SCALAR, YM_SEQ, YM_MAP };
 
@@ -464,93 +466,40 @@ ym_load(const char *text, size_t len, const char *name, struct ym_node **out,
 	return 0;
 }
 
-struct ym_out {
-	char *buf;
-	size_t len, cap;
-};
-
 static int
-ym_write(void *data, unsigned char *buffer, size_t size)
+ym_emit_node(struct yaml_emit *y, const struct ym_node *n, struct err *e)
 {
-	struct ym_out *o = data;
-	char *grown;
-
-	if (o->len + size + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-
-		while (cap < o->len + size + 1)
-			cap *= 2;
-		if (cap > 4 * (size_t)YAML_MERGE_MAX_BYTES ||
-		    (grown = realloc(o->buf, cap)) == NULL)
-			return 0;
-		o->buf = grown;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, buffer, size);
-	o->len += size;
-	o->buf[o->len] = '\0';
-	return 1;
-}
-
-static int
-ym_emit_node(yaml_emitter_t *em, const struct ym_node *n)
-{
-	yaml_event_t ev;
+	bool map = n->kind == YM_MAP;
 	size_t i;
-	int ok;
 
-	if (n->kind == YM_SCALAR) {
-		ok = yaml_scalar_event_initialize(&ev, NULL,
-		    (yaml_char_t *)n->tag, (yaml_char_t *)n->value,
-		    (int)n->len, n->tag == NULL, n->tag == NULL, n->style);
-		return ok && yaml_emitter_emit(em, &ev) ? 0 : -1;
-	}
-	if (n->kind == YM_SEQ)
-		ok = yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-		    YAML_BLOCK_SEQUENCE_STYLE);
-	else
-		ok = yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-		    YAML_BLOCK_MAPPING_STYLE);
-	if (!ok || !yaml_emitter_emit(em, &ev))
+	if (n->kind == YM_SCALAR)
+		return yaml_emit_scalar(y, n->tag, n->value, n->len, n->style,
+		    e);
+	if (yaml_emit_collection_start(y, map, e) != 0)
 		return -1;
 	for (i = 0; i < n->n; i++)
-		if (ym_emit_node(em, n->items[i]) != 0)
+		if (ym_emit_node(y, n->items[i], e) != 0)
 			return -1;
-	if (n->kind == YM_SEQ)
-		ok = yaml_sequence_end_event_initialize(&ev);
-	else
-		ok = yaml_mapping_end_event_initialize(&ev);
-	return ok && yaml_emitter_emit(em, &ev) ? 0 : -1;
+	return yaml_emit_collection_end(y, map, e);
 }
 
+/* One implicit document (no "---"), output bounded like the inputs. */
 static int
-ym_emit(const struct ym_node *root, struct ym_out *o, const char *name,
-    struct err *e)
+ym_emit(const struct ym_node *root, const char *name, char **out,
+    size_t *out_len, struct err *e)
 {
-	yaml_emitter_t em;
-	yaml_event_t ev;
-	int rc = -1;
+	struct yaml_emit y;
 
-	if (!yaml_emitter_initialize(&em))
-		return err_set(e, "out of memory writing '%s'", name);
-	yaml_emitter_set_output(&em, ym_write, o);
-	yaml_emitter_set_unicode(&em, 1);
-	yaml_emitter_set_width(&em, -1);
-	if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
-	    yaml_emitter_emit(&em, &ev) &&
-	    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
-	    yaml_emitter_emit(&em, &ev) &&
-	    ym_emit_node(&em, root) == 0 &&
-	    yaml_document_end_event_initialize(&ev, 1) &&
-	    yaml_emitter_emit(&em, &ev) &&
-	    yaml_stream_end_event_initialize(&ev) &&
-	    yaml_emitter_emit(&em, &ev))
-		rc = 0;
-	if (rc != 0)
-		err_set(e, "cannot write merged YAML for '%s': %s", name,
-		    em.problem ? em.problem : "output too large");
-	yaml_emitter_delete(&em);
-	return rc;
+	if (yaml_emit_open(&y, 4 * (size_t)YAML_MERGE_MAX_BYTES, e) != 0 ||
+	    yaml_emit_doc_start(&y, true, e) != 0 ||
+	    ym_emit_node(&y, root, e) != 0 ||
+	    yaml_emit_doc_end(&y, e) != 0) {
+		yaml_emit_abort(&y);
+		return err_prefix(e, "cannot write merged YAML for '%s'", name);
+	}
+	if (yaml_emit_close(&y, out, out_len, e) != 0)
+		return err_prefix(e, "cannot write merged YAML for '%s'", name);
+	return 0;
 }
 
 int
@@ -559,7 +508,6 @@ yaml_merge(const char *base, size_t base_len, const char *base_name,
     char **out, size_t *out_len, struct err *e)
 {
 	struct ym_node *b = NULL, *o = NULL;
-	struct ym_out buf = { 0 };
 	int rc;
 
 	*out = NULL;
@@ -572,14 +520,8 @@ yaml_merge(const char *base, size_t base_len, const char *base_name,
 		o = NULL;
 	}
 	if (rc == 0)
-		rc = ym_emit(b, &buf, base_name, e);
+		rc = ym_emit(b, base_name, out, out_len, e);
 	ym_free(b);
 	ym_free(o);
-	if (rc != 0) {
-		free(buf.buf);
-		return -1;
-	}
-	*out = buf.buf;
-	*out_len = buf.len;
-	return 0;
+	return rc;
 }

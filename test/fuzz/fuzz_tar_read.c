@@ -1,5 +1,5 @@
 /*
- * Fuzz target for tar_extract_fd: arbitrary bytes are extracted into a
+ * Fuzz target for targz_extract_fd: arbitrary bytes are extracted into a
  * scratch directory with small limits. Any input must either extract or fail
  * with a non-empty message, never crash, leak or write outside the scratch
  * directory; no temp file may survive. The scratch directory is emptied after
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    lseek(fd, 0, SEEK_SET) != 0)
 		abort();
 	e.msg[0] = '\0';
-	rc = tar_extract_fd(fd, target, &lim, &e);
+	rc = targz_extract_fd(fd, target, &lim, &e);
 	close(fd);
 	if (rc != 0 && e.msg[0] == '\0')
 		abort();

@@ -429,6 +429,10 @@ test_help_lists_the_flags(void **state)
 	assert_non_null(strstr(out, "Usage: artifact-generator --dry-run -f FILE"));
 	assert_non_null(strstr(out, "--source-origin-revision"));
 	assert_non_null(strstr(out, "--no-cross-namespace-refs"));
+	/* The digest choices come from the digest module: exactly the
+	 * supported algorithms (sha384 never was one). */
+	assert_non_null(strstr(out, "One of: sha1, sha256, sha512, blake3."));
+	assert_null(strstr(out, "sha384"));
 	free(out);
 }
 
@@ -474,6 +478,92 @@ test_errors_exit_1_naming_the_problem(void **state)
 	    "-f gen.yaml --source src=missing");
 }
 
+static const char *const many_yaml =
+    "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+    "kind: ArtifactGenerator\n"
+    "metadata: {name: many, namespace: ns}\n"
+    "spec:\n"
+    "  sources: [{alias: m, kind: GitRepository, name: repo}]\n"
+    "  pathPattern: '@m/apps/{app}'\n"
+    "  artifacts:\n"
+    "    - name: '{app}'\n"
+    "      copy: [{from: '@m/apps/{app}/*.json', to: '@artifact/'}]\n";
+
+/* "name digest\n" per ExternalArtifact, in output order (malloc'd). */
+static char *
+names_and_digests(const char *json_text)
+{
+	json_error_t je;
+	json_t *list = json_loads(json_text, 0, &je), *it;
+	char *acc = calloc(1, 1), *next;
+	size_t i;
+
+	if (list == NULL)
+		fail_msg("output is not JSON: %s", je.text);
+	json_array_foreach(json_object_get(list, "items"), i, it) {
+		if (strcmp(str_at(it, "kind"), "ExternalArtifact") != 0)
+			continue;
+		if (asprintf(&next, "%s%s %s\n", acc, str_at(it,
+		    "metadata.name"), str_at(json_object_get(json_object_get(
+		    it, "status"), "artifact"), "digest")) < 0)
+			fail_msg("asprintf");
+		free(acc);
+		acc = next;
+	}
+	json_decref(list);
+	return acc;
+}
+
+static char *
+run_many(struct fixture *f, const char *jobs, const char *storage)
+{
+	int status;
+	char *out = tu_run(&status, BIN " --dry-run -f '%s/many.yaml' "
+	    "--source m='%s/m' --storage-path '%s/%s' -o json %s", f->dir,
+	    f->dir, f->dir, storage, jobs);
+	char *r;
+
+	assert_int_equal(status, 0);
+	r = names_and_digests(out);
+	free(out);
+	return r;
+}
+
+static void
+test_parallel_builds_print_the_same_in_order(void **state)
+{
+	struct fixture *f = *state;
+	char rel[64], body[64], want[64], *one, *four, *p, *prev;
+	int i;
+
+	tu_write_str(f->dir, "many.yaml", many_yaml);
+	for (i = 0; i < 12; i++) {
+		snprintf(rel, sizeof(rel), "m/apps/a%02d/x.json", i);
+		snprintf(body, sizeof(body), "{\"n\": %d}\n", i);
+		tu_write_str(f->dir, rel, body);
+	}
+	one = run_many(f, "-j 1", "st1");
+	four = run_many(f, "--jobs 4", "st4");
+	/* same artifacts, same archives, same (sorted) order */
+	assert_string_equal(one, four);
+	for (i = 0, prev = four; i < 12; i++, prev = p) {
+		snprintf(want, sizeof(want), "a%02d sha256:", i);
+		assert_non_null(p = strstr(four, want));
+		assert_true(i == 0 || p > prev);
+	}
+	free(one);
+	free(four);
+	/* one failing artifact among parallel builds fails the run */
+	tu_write_str(f->dir, "m/apps/a07/x.yaml", "no json here\n");
+	p = tu_path(f->dir, "m/apps/a07/x.json");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	expect_failure(f, 1, "artifact 'a07': copy '@m/apps/a07/*.json'",
+	    "-f many.yaml --source m=m --storage-path st -j 4");
+	expect_failure(f, 2, "--jobs: expected 0 to 16",
+	    "-f many.yaml --source m=m -j 17");
+}
+
 int
 main(void)
 {
@@ -493,6 +583,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_errors_exit_1_naming_the_problem, setup, teardown),
 		cmocka_unit_test(test_help_lists_the_flags),
+		cmocka_unit_test_setup_teardown(
+		    test_parallel_builds_print_the_same_in_order, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

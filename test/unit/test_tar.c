@@ -380,7 +380,7 @@ test_round_trip(void **state)
 
 	(void)state;
 	dest = write_fixture(&tree, &outdir, 0, &res);
-	if (tar_extract_file(dest, target, NULL, &e) != 0)
+	if (targz_extract_file(dest, target, NULL, &e) != 0)
 		fail_msg("extract: %s", e.msg);
 	expect = malloc(cap);
 	for (i = 0; i < n; i++) {
@@ -766,7 +766,7 @@ hostile_extract(struct hostile *h, const void *bytes, size_t len,
 	tu_write(h->archdir, "a.tar.gz", bytes, len);
 	{
 		char *p = tu_path(h->archdir, "a.tar.gz");
-		int rc = tar_extract_file(p, h->target, lim, e);
+		int rc = targz_extract_file(p, h->target, lim, e);
 
 		free(p);
 		return rc;
@@ -1161,7 +1161,7 @@ test_extract_foreign_archives(void **state)
 		{
 			char *p = tu_path(arch, "x.tgz");
 
-			if (tar_extract_file(p, target, NULL, &e) != 0)
+			if (targz_extract_file(p, target, NULL, &e) != 0)
 				fail_msg("%s: %s", formats[i], e.msg);
 			free(p);
 		}
