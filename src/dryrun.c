@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #include "artifact/build.h"
-#include "artifact/build_pool.h"
+#include "build_pool.h"
 #include "artifact/digest.h"
 #include "artifact/dir_list.h"
 #include "artifact/generator_parse.h"

@@ -1,13 +1,15 @@
 /*
  * build_pool: builds the artifacts of one generator with up to `jobs`
- * threads (build_artifact per artifact), so that one artifact's fsyncs and
- * I/O waits overlap another's compression. Called by the dry-run front end.
+ * build_artifact calls in flight on libuv's thread pool (the mechanism the
+ * controller uses too), so that one artifact's fsyncs and I/O waits overlap
+ * another's compression. Called by the dry-run front end. Parallelism is
+ * also bounded by the pool's size (UV_THREADPOOL_SIZE, libuv's default 4).
  *
  * The records come back in the artifacts' order, whatever order the builds
  * finished in. The first failure cancels the builds in progress (their
  * staging is removed) and no new one starts; artifacts already written stay
  * in the storage, as they do when a sequential run stops at an error.
- * Pure (no global state; threads live only during the call).
+ * No global state: a private loop lives only during the call.
  */
 #ifndef AG_BUILD_POOL_H
 #define AG_BUILD_POOL_H
