@@ -1,11 +1,11 @@
 /*
- * Unit tests for src/kube/client.c and verbs.c against the scripted loopback
- * HTTP server of tsrv.h (plain http, one uv loop): what goes on the wire for each verb
- * (method, path, query, headers, body), decoded answers, Status errors, 429
- * with Retry-After, 5xx retried only for idempotent verbs, list paging,
- * watch streaming and its ERROR event, a token re-read after a 401,
- * cancellation and destroy with requests in flight, client-side rate
- * limiting. The real API server is exercised by test/integration.
+ * Unit tests for src/kube/client.c and verbs.c against the scripted
+ * loopback HTTP server of tsrv.h (plain http, one uv loop): what goes on the
+ * wire for each verb (method, path, query, headers, body), decoded answers,
+ * Status errors, 429 with Retry-After, 5xx retried only for idempotent
+ * verbs, list paging, watch streaming and its ERROR event, a token re-read
+ * after a 401, cancellation and destroy with requests in flight, client-side
+ * rate limiting. The real API server is exercised by test/integration.
  */
 #include "testutil.h"
 
