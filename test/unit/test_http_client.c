@@ -1352,18 +1352,49 @@ tls_run(struct tls_profile *sp, struct tls_profile *cp,
 	return t;
 }
 
+/* A TLS GET that succeeds: the body arrives whole. Takes both profiles. */
 static void
-test_tls_get_with_ca(void **state)
+tls_expect_ok(struct tls_profile *sp, struct tls_profile *cp)
 {
 	struct http_request_opts o = { .body_limit = 100 };
-	struct t *t;
+	struct t *t = tls_run(sp, cp, &o);
 
-	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->res[0].body, "hello world");
 	t_finish(t);
+}
+
+/* A TLS GET to a server presenting srv_crt, verified against ca (and
+ * server_name, if not NULL), that the client rejects with msg. */
+static void
+tls_expect_bad_cert(const char *srv_crt, const char *ca,
+    const char *server_name, const char *msg)
+{
+	struct http_request_opts o = { .tls_server_name = server_name };
+	struct t *t;
+
+	t = tls_run(profile(1, NULL, srv_crt, "srv.key", 0),
+	    profile(0, ca, NULL, NULL, 0), &o);
+	assert_int_equal(t->res[0].status, HTTP_ECERT);
+	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
+	assert_contains(t->res[0].err, msg);
+	t_finish(t);
+}
+
+/* The usual pair: a server with srv.crt, a client trusting ca.crt. */
+static void
+t_tls_default(struct t *t)
+{
+	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
+	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+}
+
+static void
+test_tls_get_with_ca(void **state)
+{
+	(void)state;
+	tls_expect_ok(profile(1, NULL, "srv.crt", "srv.key", 0),
+	    profile(0, "ca.crt", NULL, NULL, 0));
 }
 
 static void
@@ -1378,8 +1409,7 @@ test_tls_dns_name_and_keep_alive(void **state)
 		big[i] = (char)('a' + i % 26);
 	t->srv.body = big;
 	t->srv.body_len = 200000;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t->expected = 2;
 	t->next = t_next_get;
 	t_start(t);
@@ -1403,77 +1433,46 @@ test_tls_dns_name_and_keep_alive(void **state)
 static void
 test_tls_wrong_ca(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "other-ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
-	assert_contains(t->res[0].err, "not correctly signed by the trusted CA");
-	t_finish(t);
+	tls_expect_bad_cert("srv.crt", "other-ca.crt", NULL,
+	    "not correctly signed by the trusted CA");
 }
 
 static void
 test_tls_expired_certificate(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "expired.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
-	assert_contains(t->res[0].err, "validity has expired");
-	t_finish(t);
+	tls_expect_bad_cert("expired.crt", "ca.crt", NULL,
+	    "validity has expired");
 }
 
 static void
 test_tls_hostname_mismatch(void **state)
 {
-	struct http_request_opts o = { .tls_server_name = "wrong.example" };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "Common Name (CN) does not match");
-	t_finish(t);
+	tls_expect_bad_cert("srv.crt", "ca.crt", "wrong.example",
+	    "Common Name (CN) does not match");
 }
 
 static void
 test_tls_ip_san_mismatch(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
 	/* srv2.crt names only other.example: 127.0.0.1 is not in its SANs */
-	t = tls_run(profile(1, NULL, "srv2.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "Common Name (CN) does not match");
-	t_finish(t);
+	tls_expect_bad_cert("srv2.crt", "ca.crt", NULL,
+	    "Common Name (CN) does not match");
 }
 
 static void
 test_tls_client_certificate(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
+	struct http_request_opts o = { 0 };
 	struct t *t;
 
 	(void)state;
-	t = tls_run(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", "cli.crt", "cli.key", 0), &o);
-	assert_int_equal(t->res[0].status, 0);
-	assert_string_equal(t->res[0].body, "hello world");
-	t_finish(t);
-
+	tls_expect_ok(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
+	    profile(0, "ca.crt", "cli.crt", "cli.key", 0));
 	/* the same server refuses a client without a certificate */
-	memset(&o, 0, sizeof(o));
 	t = tls_run(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
 	    profile(0, "ca.crt", NULL, NULL, 0), &o);
 	assert_int_equal(t->res[0].status, HTTP_ETLS);
@@ -1486,16 +1485,11 @@ test_tls_client_certificate(void **state)
 static void
 test_tls_insecure_skip_verify(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
 	struct tls_profile *cp = profile(0, NULL, NULL, NULL, 1);
-	struct t *t;
 
 	(void)state;
 	assert_int_equal(tls_profile_insecure(cp), 1);
-	t = tls_run(profile(1, NULL, "srv2.crt", "srv.key", 0), cp, &o);
-	assert_int_equal(t->res[0].status, 0);
-	assert_string_equal(t->res[0].body, "hello world");
-	t_finish(t);
+	tls_expect_ok(profile(1, NULL, "srv2.crt", "srv.key", 0), cp);
 }
 
 static void
@@ -1504,8 +1498,7 @@ test_tls_retry_on_stale_connection(void **state)
 	struct t *t = t_new(M_DROP_SECOND);
 
 	(void)state;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t->expected = 2;
 	t->next = t_next_get;
 	t_start(t);
@@ -1529,8 +1522,7 @@ test_tls_post_large_buffer(void **state)
 	tu_random_bytes(11, data, 100000);
 	o.body = data;
 	o.body_len = 100000;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t_start(t);
 	t_request(t, 0, &o, "/post");
 	t_run(t);
@@ -1579,22 +1571,18 @@ test_tls_profile_errors(void **state)
 static void
 test_tls_pem_data_profile(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
 	char *ca = tu_path(certdir, "ca.crt");
 	size_t len;
 	char *pem = tu_read(ca, &len);
 	struct tls_profile_opts po = { .ca_pem = pem, .ca_pem_len = len };
 	struct tls_profile *cp;
 	struct err e;
-	struct t *t;
 
 	(void)state;
 	assert_int_equal(tls_profile_new(&cp, &po, &e), 0);
 	free(pem);
 	free(ca);
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0), cp, &o);
-	assert_int_equal(t->res[0].status, 0);
-	t_finish(t);
+	tls_expect_ok(profile(1, NULL, "srv.crt", "srv.key", 0), cp);
 }
 
 static size_t heap_before;
@@ -1622,8 +1610,7 @@ test_memory_figures(void **state)
 	    tls_session_sizeof());
 	assert_true(http_conn_sizeof() < 2048);
 	assert_true(http_request_sizeof() < 4096);
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t->expected = 2;
 	t->next = t_next_measure;
 	t_start(t);
