@@ -641,19 +641,35 @@ t_next_get(struct t *t, int i)
 	t_get(t, i);
 }
 
-/* Starts a server in mode and n requests, each sent from the previous
- * one's on_done (the first a GET, the others from next); runs them all. */
+/* Starts t's server and n requests, each sent from the previous one's
+ * on_done (the first a GET, the others from next); runs them all. */
 static struct t *
-t_run_sequence(int mode, int n, void (*next)(struct t *, int))
+t_sequence(struct t *t, int n, void (*next)(struct t *, int))
 {
-	struct t *t = t_new(mode);
-
 	t->expected = n;
 	t->next = next;
 	t_start(t);
 	t_get(t, 0);
 	t_run(t);
 	return t;
+}
+
+/* t_sequence on a new t with its server in mode. */
+static struct t *
+t_run_sequence(int mode, int n, void (*next)(struct t *, int))
+{
+	return t_sequence(t_new(mode), n, next);
+}
+
+/* Two GETs in sequence both succeeded on accepts connections. Finishes t. */
+static void
+t_expect_two_gets(struct t *t, int accepts)
+{
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->res[1].status, 0);
+	assert_string_equal(t->res[1].body, "hello world");
+	assert_int_equal(t->srv.accepts, accepts);
+	t_finish(t);
 }
 
 /* ---- plain HTTP tests ---- */
@@ -762,15 +778,8 @@ test_keep_alive_reuses_connection(void **state)
 static void
 test_connection_close_not_reused(void **state)
 {
-	struct t *t;
-
 	(void)state;
-	t = t_run_sequence(M_CLOSE, 2, t_next_get);
-	assert_int_equal(t->res[0].status, 0);
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_expect_two_gets(t_run_sequence(M_CLOSE, 2, t_next_get), 2);
 }
 
 static void
@@ -796,11 +805,7 @@ test_pooled_connection_idle_timeout(void **state)
 
 	(void)state;
 	t->copts.idle_timeout_ms = 40;
-	t->expected = 2;
-	t->next = t_next_get_later;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_sequence(t, 2, t_next_get_later);
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->open_at_done[0], 1);  /* pooled after request 0 */
 	assert_int_equal(t->res[1].status, 0);
@@ -1231,13 +1236,8 @@ test_retry_once_on_stale_connection(void **state)
 	struct t *t;
 
 	(void)state;
-	t = t_run_sequence(M_DROP_SECOND, 2, t_next_get);
-	assert_int_equal(t->res[0].status, 0);
 	/* the pooled connection died without answering: GET retried */
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_expect_two_gets(t_run_sequence(M_DROP_SECOND, 2, t_next_get), 2);
 
 	t = t_run_sequence(M_DROP_SECOND, 2, t_next_post);
 	assert_int_equal(t->res[0].status, 0);
@@ -1512,16 +1512,7 @@ test_tls_retry_on_stale_connection(void **state)
 
 	(void)state;
 	t_tls_default(t);
-	t->expected = 2;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
-	assert_int_equal(t->res[0].status, 0);
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_expect_two_gets(t_sequence(t, 2, t_next_get), 2);
 }
 
 static void
