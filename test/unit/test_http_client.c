@@ -641,6 +641,24 @@ t_next_get(struct t *t, int i)
 	t_get(t, i);
 }
 
+/* Starts t's server, sends one request (o to path) and runs it to the end. */
+static void
+t_run_request(struct t *t, struct http_request_opts *o, const char *path)
+{
+	t_start(t);
+	t_request(t, 0, o, path);
+	t_run(t);
+}
+
+/* Starts t's server, sends one GET and runs it to the end. */
+static void
+t_run_get(struct t *t)
+{
+	t_start(t);
+	t_get(t, 0);
+	t_run(t);
+}
+
 /* Starts t's server and n requests, each sent from the previous one's
  * on_done (the first a GET, the others from next); runs them all. */
 static struct t *
@@ -648,9 +666,7 @@ t_sequence(struct t *t, int n, void (*next)(struct t *, int))
 {
 	t->expected = n;
 	t->next = next;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	return t;
 }
 
@@ -681,9 +697,7 @@ test_get_content_length(void **state)
 	struct http_request_opts o = { .body_limit = 1024 };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/a");
-	t_run(t);
+	t_run_request(t, &o, "/a");
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->res[0].err, "");
@@ -710,9 +724,7 @@ expect_failure(int mode, struct http_client_opts *co, int status,
 
 	if (co != NULL)
 		t->copts = *co;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, status);
 	assert_contains(t->res[0].err, msg);
@@ -729,9 +741,7 @@ test_get_chunked_streamed(void **state)
 	(void)state;
 	t->srv.body = body;
 	t->srv.body_len = strlen(body);
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->res[0].x_test, "chunked");
 	assert_string_equal(t->res[0].body, body);
@@ -746,9 +756,7 @@ test_streaming_slow_drip(void **state)
 	char want[401];
 
 	(void)state;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].status, 0);
 	for (int i = 0; i < 40; i++)
 		snprintf(want + i * 10, 11, "%010d", 39 - i);
@@ -844,9 +852,7 @@ test_post_buffer_body(void **state)
 
 	(void)state;
 	o.headers = hdrs;
-	t_start(t);
-	t_request(t, 0, &o, "/post");
-	t_run(t);
+	t_run_request(t, &o, "/post");
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->srv.last_method, "POST");
 	assert_int_equal(t->srv.last_body_len, sizeof(body) - 1);
@@ -886,9 +892,7 @@ t_upload_echo(struct t *t, struct http_request_opts *o, unsigned seed)
 		o->body = data;
 		o->body_len = 100000;
 	}
-	t_start(t);
-	t_request(t, 0, o, "/upload");
-	t_run(t);
+	t_run_request(t, o, "/upload");
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->srv.last_body_len, 100000);
 	assert_memory_equal(t->srv.last_body, data, 100000);
@@ -929,9 +933,7 @@ test_body_limit_fails_cleanly(void **state)
 	struct http_request_opts o = { .body_limit = 5 };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/big");
-	t_run(t);
+	t_run_request(t, &o, "/big");
 	assert_int_equal(t->res[0].status, HTTP_ETOOBIG);
 	assert_contains(t->res[0].err, "response body exceeds 5 bytes");
 	t_finish(t);
@@ -946,9 +948,7 @@ test_body_limit_chunked(void **state)
 	(void)state;
 	t->srv.body = "0123456789abcdefghij";
 	t->srv.body_len = 20;
-	t_start(t);
-	t_request(t, 0, &o, "/big");
-	t_run(t);
+	t_run_request(t, &o, "/big");
 	assert_int_equal(t->res[0].status, HTTP_ETOOBIG);
 	assert_contains(t->res[0].err, "response body exceeds 10 bytes");
 	t_finish(t);
@@ -962,9 +962,7 @@ test_head_and_no_content(void **state)
 
 	(void)state;
 	t->expected = 1;
-	t_start(t);
-	t_request(t, 0, &o, "/h");
-	t_run(t);
+	t_run_request(t, &o, "/h");
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->res[0].http_status, 200);
 	assert_int_equal(t->res[0].body_len, 0);
@@ -1047,9 +1045,7 @@ test_refused_port(void **state)
 	close(fd);                  /* nothing listens there now */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	o.url = url;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ECONNREFUSED);
 	snprintf(want, sizeof(want), "GET %s: cannot connect to 127.0.0.1:%d: "
 	    "connection refused", url, port);
@@ -1067,9 +1063,7 @@ test_dns_failure(void **state)
 	struct t *t = t_new(M_CL);
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_EDNS);
 	assert_contains(t->res[0].err, "GET http://does-not-exist.invalid/x: "
 	    "cannot resolve host 'does-not-exist.invalid': ");
@@ -1099,9 +1093,7 @@ test_connect_timeout(void **state)
 	usleep(20000);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
 	o.url = url;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ETIMEDOUT);
 	assert_contains(t->res[0].err, "connect timeout after 150 ms");
 	for (int i = 0; i < 3; i++)
@@ -1142,9 +1134,7 @@ test_cancel_inside_body_callback(void **state)
 
 	(void)state;
 	t->cancel_in_body = 1;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, HTTP_ECANCELED);
 	assert_int_equal(t->res[0].body_calls, 3);
@@ -1212,9 +1202,7 @@ test_body_callback_failure(void **state)
 	struct http_request_opts o = { .on_body = t_on_body_fail };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/dl");
-	t_run(t);
+	t_run_request(t, &o, "/dl");
 	assert_int_equal(t->res[0].status, HTTP_ECALLBACK);
 	assert_contains(t->res[0].err, "/dl: writing the download: No space "
 	    "left on device");
@@ -1358,9 +1346,7 @@ tls_run(struct tls_profile *sp, struct tls_profile *cp,
 
 	t->srv.tls = sp;
 	t->ctls = cp;
-	t_start(t);
-	t_request(t, 0, o, "/secure");
-	t_run(t);
+	t_run_request(t, o, "/secure");
 	assert_int_equal(t->res[0].done, 1);
 	return t;
 }
@@ -1534,9 +1520,7 @@ test_tls_handshake_timeout(void **state)
 
 	(void)state;
 	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ETIMEDOUT);
 	assert_contains(t->res[0].err, "connect timeout after 150 ms (TLS "
 	    "handshake");
