@@ -24,7 +24,8 @@ struct fx {
 	struct tsrv srv;
 	struct kube_client *c;
 	char url[64];
-	char *dir;
+	char *dir;		/* temp dir holding the token file, or NULL */
+	char *token;		/* its path */
 	/* outcome of the last done */
 	int ndone;
 	int status;
@@ -97,8 +98,22 @@ fx_stop(struct fx *f)
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	free(f->obj);
+	free(f->token);
 	if (f->dir)
 		tu_rmtree(f->dir);
+}
+
+/* fx_start with the API token read from a new temp file holding token. */
+static void
+fx_start_token_file(struct fx *f, const struct tsrv_resp *script, size_t n,
+    const struct kube_client_opts *o, const char *token)
+{
+	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
+
+	tu_write_str(dir, "token", token);
+	fx_start(f, script, n, o, tok);
+	f->dir = dir;
+	f->token = tok;
 }
 
 static void
@@ -540,22 +555,18 @@ test_token_reread_after_401(void **state)
 		  "\"Unauthorized\",\"message\":\"Unauthorized\"}", 0, NULL },
 		{ 200, CM_X, 0, NULL },
 	};
-	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
 	struct fx f;
 	struct err e;
 
 	(void)state;
-	tu_write_str(dir, "token", "old-token\n");
-	fx_start(&f, script, 2, NULL, tok);
-	f.dir = dir;
+	fx_start_token_file(&f, script, 2, NULL, "old-token\n");
 	/* The token rotates after the client read it. */
-	tu_write_str(dir, "token", "new-token\n");
+	tu_write_str(f.dir, "token", "new-token\n");
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 1);
 	assert_int_equal(f.status, KUBE_OK);
 	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer old-token\r\n"));
 	assert_non_null(strstr(f.srv.reqs[1].headers, "Bearer new-token\r\n"));
-	free(tok);
 	fx_stop(&f);
 }
 
@@ -566,26 +577,22 @@ test_token_file_reread_periodically(void **state)
 		{ 200, CM_X, 0, NULL }, { 200, CM_X, 0, NULL },
 	};
 	struct kube_client_opts o = { .token_refresh_ms = 50 };
-	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
 	struct fx f;
 	struct err e;
 
 	(void)state;
-	tu_write_str(dir, "token", "first\n");
-	fx_start(&f, script, 2, &o, tok);
-	f.dir = dir;
+	fx_start_token_file(&f, script, 2, &o, "first\n");
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 1);
-	tu_write_str(dir, "token", "second\n");
+	tu_write_str(f.dir, "token", "second\n");
 	fx_run_ms(&f, 200);
 	/* A failed re-read (file gone) keeps the last good token. */
-	remove(tok);
+	remove(f.token);
 	fx_run_ms(&f, 120);
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 2);
 	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer first\r\n"));
 	assert_non_null(strstr(f.srv.reqs[1].headers, "Bearer second\r\n"));
-	free(tok);
 	fx_stop(&f);
 }
 
