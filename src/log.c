@@ -430,68 +430,20 @@ log_pairs_build(va_list ap)
 	return obj;
 }
 
-static void
-log_msgv(enum log_level level, const char *logger, const char *error,
-    const char *msg, va_list ap)
-{
-	json_t *fields;
-
-	if (!log_enabled(level))
-		return;
-	fields = log_pairs_build(ap);
-	if (fields == NULL)
-		return;
-	log_fields(level, logger, error, msg, fields);
-	json_decref(fields);
-}
-
 void
 log_msg(enum log_level level, const char *logger, const char *error,
     const char *msg, ...)
 {
+	json_t *fields;
 	va_list ap;
 
+	if (!log_enabled(level))
+		return;
 	va_start(ap, msg);
-	log_msgv(level, logger, error, msg, ap);
+	fields = log_pairs_build(ap);
 	va_end(ap);
-}
-
-void
-log_trace(const char *msg, ...)
-{
-	va_list ap;
-
-	va_start(ap, msg);
-	log_msgv(LOG_TRACE, NULL, NULL, msg, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *msg, ...)
-{
-	va_list ap;
-
-	va_start(ap, msg);
-	log_msgv(LOG_DEBUG, NULL, NULL, msg, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *msg, ...)
-{
-	va_list ap;
-
-	va_start(ap, msg);
-	log_msgv(LOG_INFO, NULL, NULL, msg, ap);
-	va_end(ap);
-}
-
-void
-log_error_kv(const char *error, const char *msg, ...)
-{
-	va_list ap;
-
-	va_start(ap, msg);
-	log_msgv(LOG_ERROR, NULL, error, msg, ap);
-	va_end(ap);
+	if (fields == NULL)
+		return;
+	log_fields(level, logger, error, msg, fields);
+	json_decref(fields);
 }

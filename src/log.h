@@ -74,14 +74,15 @@ bool log_enabled(enum log_level level);
  * ready", "path", path, NULL). A NULL value also ends the list (its key is
  * logged with null). log_error_kv adds "error": error after the fields.
  */
-void log_trace(const char *msg, ...) __attribute__((sentinel));
-void log_debug(const char *msg, ...) __attribute__((sentinel));
-void log_info(const char *msg, ...) __attribute__((sentinel));
-void log_error_kv(const char *error, const char *msg, ...)
-	__attribute__((sentinel));
+#define log_trace(...)	log_msg(LOG_TRACE, NULL, NULL, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_DEBUG, NULL, NULL, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_INFO, NULL, NULL, __VA_ARGS__)
+#define log_error_kv(error, ...) \
+	log_msg(LOG_ERROR, NULL, (error), __VA_ARGS__)
 
 /* General form: any level, an optional logger name (zap's "logger", e.g.
- * "setup") and an optional error; pairs as above. */
+ * "setup") and an optional error; pairs as above. The shorthands above
+ * expand to it. */
 void log_msg(enum log_level level, const char *logger, const char *error,
     const char *msg, ...) __attribute__((sentinel));
 

@@ -43,8 +43,9 @@ struct kube_informer {
 	unsigned page_size;
 	unsigned timeout_min_s, timeout_max_s;
 
-	struct kube_informer_handlers user;	/* the caller's */
-	struct kube_informer_handlers tramp;	/* what the cache calls */
+	/* The caller's, called by the cache too; kube_informer_free clears
+	 * the callbacks, so nothing reaches the caller after it. */
+	struct kube_informer_handlers h;
 	void *data;
 	struct kube_cache cache;
 
@@ -62,45 +63,11 @@ struct kube_informer {
 	struct kube_informer_stats stats;
 };
 
-/* ---- handler trampolines: nothing reaches the caller after free ---- */
-
 static void
-kube_informer_on_add(void *data, const char *ns, const char *name,
-    const void *p)
+kube_informer_on_error(struct kube_informer *inf, const struct err *e)
 {
-	struct kube_informer *inf = data;
-
-	if (!inf->closing && inf->user.on_add != NULL)
-		inf->user.on_add(inf->data, ns, name, p);
-}
-
-static void
-kube_informer_on_update(void *data, const char *ns, const char *name,
-    const void *old, const void *p)
-{
-	struct kube_informer *inf = data;
-
-	if (!inf->closing && inf->user.on_update != NULL)
-		inf->user.on_update(inf->data, ns, name, old, p);
-}
-
-static void
-kube_informer_on_delete(void *data, const char *ns, const char *name,
-    const void *old)
-{
-	struct kube_informer *inf = data;
-
-	if (!inf->closing && inf->user.on_delete != NULL)
-		inf->user.on_delete(inf->data, ns, name, old);
-}
-
-static void
-kube_informer_on_error(void *data, const struct err *e)
-{
-	struct kube_informer *inf = data;
-
-	if (!inf->closing && inf->user.on_error != NULL)
-		inf->user.on_error(inf->data, e);
+	if (inf->h.on_error != NULL)
+		inf->h.on_error(inf->data, e);
 }
 
 /* ---- creation and release ---- */
@@ -186,15 +153,9 @@ kube_informer_new(struct kube_informer **out, uv_loop_t *loop,
 	if (inf == NULL)
 		return err_set(e, "informer: out of memory");
 	inf->client = c;
-	inf->user = *h;
-	inf->tramp = *h;
-	inf->tramp.on_add = kube_informer_on_add;
-	inf->tramp.on_update = kube_informer_on_update;
-	inf->tramp.on_delete = kube_informer_on_delete;
-	inf->tramp.on_synced = NULL;
-	inf->tramp.on_error = kube_informer_on_error;
+	inf->h = *h;
 	inf->data = data;
-	if (kube_cache_init(&inf->cache, &inf->tramp, inf, e) < 0) {
+	if (kube_cache_init(&inf->cache, &inf->h, data, e) < 0) {
 		free(inf);
 		return -1;
 	}
@@ -221,6 +182,9 @@ kube_informer_free(struct kube_informer *inf)
 	if (inf == NULL || inf->closing)
 		return;
 	inf->closing = true;
+	/* The cache reads inf->h at each call: only project and free stay. */
+	inf->h = (struct kube_informer_handlers){ .project = inf->h.project,
+	    .free = inf->h.free };
 	if (inf->req != NULL)
 		kube_request_cancel(inf->req);
 	uv_timer_stop(&inf->timer);
@@ -335,8 +299,8 @@ kube_informer_list_done(void *data, int status, json_t *obj,
 	 * that lists fine but fails every watch still sees growing delays. */
 	if (!inf->synced && !inf->closing) {
 		inf->synced = true;
-		if (inf->user.on_synced != NULL)
-			inf->user.on_synced(inf->data);
+		if (inf->h.on_synced != NULL)
+			inf->h.on_synced(inf->data);
 	}
 	/* A handler may have freed us: req is NULL, the timer's close
 	 * callback releases the memory. */

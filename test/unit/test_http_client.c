@@ -641,19 +641,51 @@ t_next_get(struct t *t, int i)
 	t_get(t, i);
 }
 
-/* Starts a server in mode and n requests, each sent from the previous
- * one's on_done (the first a GET, the others from next); runs them all. */
-static struct t *
-t_run_sequence(int mode, int n, void (*next)(struct t *, int))
+/* Starts t's server, sends one request (o to path) and runs it to the end. */
+static void
+t_run_request(struct t *t, struct http_request_opts *o, const char *path)
 {
-	struct t *t = t_new(mode);
+	t_start(t);
+	t_request(t, 0, o, path);
+	t_run(t);
+}
 
-	t->expected = n;
-	t->next = next;
+/* Starts t's server, sends one GET and runs it to the end. */
+static void
+t_run_get(struct t *t)
+{
 	t_start(t);
 	t_get(t, 0);
 	t_run(t);
+}
+
+/* Starts t's server and n requests, each sent from the previous one's
+ * on_done (the first a GET, the others from next); runs them all. */
+static struct t *
+t_sequence(struct t *t, int n, void (*next)(struct t *, int))
+{
+	t->expected = n;
+	t->next = next;
+	t_run_get(t);
 	return t;
+}
+
+/* t_sequence on a new t with its server in mode. */
+static struct t *
+t_run_sequence(int mode, int n, void (*next)(struct t *, int))
+{
+	return t_sequence(t_new(mode), n, next);
+}
+
+/* Two GETs in sequence both succeeded on accepts connections. Finishes t. */
+static void
+t_expect_two_gets(struct t *t, int accepts)
+{
+	assert_int_equal(t->res[0].status, 0);
+	assert_int_equal(t->res[1].status, 0);
+	assert_string_equal(t->res[1].body, "hello world");
+	assert_int_equal(t->srv.accepts, accepts);
+	t_finish(t);
 }
 
 /* ---- plain HTTP tests ---- */
@@ -665,9 +697,7 @@ test_get_content_length(void **state)
 	struct http_request_opts o = { .body_limit = 1024 };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/a");
-	t_run(t);
+	t_run_request(t, &o, "/a");
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->res[0].err, "");
@@ -694,9 +724,7 @@ expect_failure(int mode, struct http_client_opts *co, int status,
 
 	if (co != NULL)
 		t->copts = *co;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, status);
 	assert_contains(t->res[0].err, msg);
@@ -713,9 +741,7 @@ test_get_chunked_streamed(void **state)
 	(void)state;
 	t->srv.body = body;
 	t->srv.body_len = strlen(body);
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->res[0].x_test, "chunked");
 	assert_string_equal(t->res[0].body, body);
@@ -730,9 +756,7 @@ test_streaming_slow_drip(void **state)
 	char want[401];
 
 	(void)state;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].status, 0);
 	for (int i = 0; i < 40; i++)
 		snprintf(want + i * 10, 11, "%010d", 39 - i);
@@ -762,15 +786,8 @@ test_keep_alive_reuses_connection(void **state)
 static void
 test_connection_close_not_reused(void **state)
 {
-	struct t *t;
-
 	(void)state;
-	t = t_run_sequence(M_CLOSE, 2, t_next_get);
-	assert_int_equal(t->res[0].status, 0);
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_expect_two_gets(t_run_sequence(M_CLOSE, 2, t_next_get), 2);
 }
 
 static void
@@ -796,11 +813,7 @@ test_pooled_connection_idle_timeout(void **state)
 
 	(void)state;
 	t->copts.idle_timeout_ms = 40;
-	t->expected = 2;
-	t->next = t_next_get_later;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_sequence(t, 2, t_next_get_later);
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->open_at_done[0], 1);  /* pooled after request 0 */
 	assert_int_equal(t->res[1].status, 0);
@@ -839,9 +852,7 @@ test_post_buffer_body(void **state)
 
 	(void)state;
 	o.headers = hdrs;
-	t_start(t);
-	t_request(t, 0, &o, "/post");
-	t_run(t);
+	t_run_request(t, &o, "/post");
 	assert_int_equal(t->res[0].status, 0);
 	assert_string_equal(t->srv.last_method, "POST");
 	assert_int_equal(t->srv.last_body_len, sizeof(body) - 1);
@@ -866,21 +877,22 @@ t_upload_read(void *data, char *buf, size_t cap, struct err *e)
 	return (ssize_t)n;
 }
 
+/* Sends 100000 random bytes (seeded) to the echo server t runs, as o's
+ * buffer body or, if o has a body_read, through t_upload_read; checks that
+ * the server got them and that they came back. Finishes t. */
 static void
-run_streamed_upload(int64_t declared)
+t_upload_echo(struct t *t, struct http_request_opts *o, unsigned seed)
 {
-	struct t *t = t_new(M_ECHO);
-	struct http_request_opts o = { .method = "PUT",
-	    .body_read = t_upload_read, .body_limit = 1 << 20 };
 	char *data = malloc(100000);
 
-	tu_random_bytes(7, data, 100000);
+	tu_random_bytes(seed, data, 100000);
 	t->upload = data;
 	t->upload_len = 100000;
-	o.body_read_len = declared;
-	t_start(t);
-	t_request(t, 0, &o, "/upload");
-	t_run(t);
+	if (o->body_read == NULL) {
+		o->body = data;
+		o->body_len = 100000;
+	}
+	t_run_request(t, o, "/upload");
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->srv.last_body_len, 100000);
 	assert_memory_equal(t->srv.last_body, data, 100000);
@@ -888,6 +900,16 @@ run_streamed_upload(int64_t declared)
 	assert_memory_equal(t->res[0].body, data, 100000);
 	free(data);
 	t_finish(t);
+}
+
+static void
+run_streamed_upload(int64_t declared)
+{
+	struct http_request_opts o = { .method = "PUT",
+	    .body_read = t_upload_read, .body_read_len = declared,
+	    .body_limit = 1 << 20 };
+
+	t_upload_echo(t_new(M_ECHO), &o, 7);
 }
 
 static void
@@ -911,9 +933,7 @@ test_body_limit_fails_cleanly(void **state)
 	struct http_request_opts o = { .body_limit = 5 };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/big");
-	t_run(t);
+	t_run_request(t, &o, "/big");
 	assert_int_equal(t->res[0].status, HTTP_ETOOBIG);
 	assert_contains(t->res[0].err, "response body exceeds 5 bytes");
 	t_finish(t);
@@ -928,9 +948,7 @@ test_body_limit_chunked(void **state)
 	(void)state;
 	t->srv.body = "0123456789abcdefghij";
 	t->srv.body_len = 20;
-	t_start(t);
-	t_request(t, 0, &o, "/big");
-	t_run(t);
+	t_run_request(t, &o, "/big");
 	assert_int_equal(t->res[0].status, HTTP_ETOOBIG);
 	assert_contains(t->res[0].err, "response body exceeds 10 bytes");
 	t_finish(t);
@@ -944,9 +962,7 @@ test_head_and_no_content(void **state)
 
 	(void)state;
 	t->expected = 1;
-	t_start(t);
-	t_request(t, 0, &o, "/h");
-	t_run(t);
+	t_run_request(t, &o, "/h");
 	assert_int_equal(t->res[0].status, 0);
 	assert_int_equal(t->res[0].http_status, 200);
 	assert_int_equal(t->res[0].body_len, 0);
@@ -1029,9 +1045,7 @@ test_refused_port(void **state)
 	close(fd);                  /* nothing listens there now */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	o.url = url;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ECONNREFUSED);
 	snprintf(want, sizeof(want), "GET %s: cannot connect to 127.0.0.1:%d: "
 	    "connection refused", url, port);
@@ -1049,9 +1063,7 @@ test_dns_failure(void **state)
 	struct t *t = t_new(M_CL);
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_EDNS);
 	assert_contains(t->res[0].err, "GET http://does-not-exist.invalid/x: "
 	    "cannot resolve host 'does-not-exist.invalid': ");
@@ -1081,9 +1093,7 @@ test_connect_timeout(void **state)
 	usleep(20000);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
 	o.url = url;
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ETIMEDOUT);
 	assert_contains(t->res[0].err, "connect timeout after 150 ms");
 	for (int i = 0; i < 3; i++)
@@ -1124,9 +1134,7 @@ test_cancel_inside_body_callback(void **state)
 
 	(void)state;
 	t->cancel_in_body = 1;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
+	t_run_get(t);
 	assert_int_equal(t->res[0].done, 1);
 	assert_int_equal(t->res[0].status, HTTP_ECANCELED);
 	assert_int_equal(t->res[0].body_calls, 3);
@@ -1194,9 +1202,7 @@ test_body_callback_failure(void **state)
 	struct http_request_opts o = { .on_body = t_on_body_fail };
 
 	(void)state;
-	t_start(t);
-	t_request(t, 0, &o, "/dl");
-	t_run(t);
+	t_run_request(t, &o, "/dl");
 	assert_int_equal(t->res[0].status, HTTP_ECALLBACK);
 	assert_contains(t->res[0].err, "/dl: writing the download: No space "
 	    "left on device");
@@ -1218,13 +1224,8 @@ test_retry_once_on_stale_connection(void **state)
 	struct t *t;
 
 	(void)state;
-	t = t_run_sequence(M_DROP_SECOND, 2, t_next_get);
-	assert_int_equal(t->res[0].status, 0);
 	/* the pooled connection died without answering: GET retried */
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_expect_two_gets(t_run_sequence(M_DROP_SECOND, 2, t_next_get), 2);
 
 	t = t_run_sequence(M_DROP_SECOND, 2, t_next_post);
 	assert_int_equal(t->res[0].status, 0);
@@ -1345,25 +1346,54 @@ tls_run(struct tls_profile *sp, struct tls_profile *cp,
 
 	t->srv.tls = sp;
 	t->ctls = cp;
-	t_start(t);
-	t_request(t, 0, o, "/secure");
-	t_run(t);
+	t_run_request(t, o, "/secure");
 	assert_int_equal(t->res[0].done, 1);
 	return t;
+}
+
+/* A TLS GET that succeeds: the body arrives whole. Takes both profiles. */
+static void
+tls_expect_ok(struct tls_profile *sp, struct tls_profile *cp)
+{
+	struct http_request_opts o = { .body_limit = 100 };
+	struct t *t = tls_run(sp, cp, &o);
+
+	assert_int_equal(t->res[0].status, 0);
+	assert_string_equal(t->res[0].body, "hello world");
+	t_finish(t);
+}
+
+/* A TLS GET to a server presenting srv_crt, verified against ca (and
+ * server_name, if not NULL), that the client rejects with msg. */
+static void
+tls_expect_bad_cert(const char *srv_crt, const char *ca,
+    const char *server_name, const char *msg)
+{
+	struct http_request_opts o = { .tls_server_name = server_name };
+	struct t *t;
+
+	t = tls_run(profile(1, NULL, srv_crt, "srv.key", 0),
+	    profile(0, ca, NULL, NULL, 0), &o);
+	assert_int_equal(t->res[0].status, HTTP_ECERT);
+	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
+	assert_contains(t->res[0].err, msg);
+	t_finish(t);
+}
+
+/* The usual pair: a server with srv.crt, a client trusting ca.crt. */
+static void
+t_tls_default(struct t *t)
+{
+	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
+	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
 }
 
 static void
 test_tls_get_with_ca(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, 0);
-	assert_string_equal(t->res[0].body, "hello world");
-	t_finish(t);
+	tls_expect_ok(profile(1, NULL, "srv.crt", "srv.key", 0),
+	    profile(0, "ca.crt", NULL, NULL, 0));
 }
 
 static void
@@ -1378,8 +1408,7 @@ test_tls_dns_name_and_keep_alive(void **state)
 		big[i] = (char)('a' + i % 26);
 	t->srv.body = big;
 	t->srv.body_len = 200000;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t->expected = 2;
 	t->next = t_next_get;
 	t_start(t);
@@ -1403,77 +1432,46 @@ test_tls_dns_name_and_keep_alive(void **state)
 static void
 test_tls_wrong_ca(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "other-ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
-	assert_contains(t->res[0].err, "not correctly signed by the trusted CA");
-	t_finish(t);
+	tls_expect_bad_cert("srv.crt", "other-ca.crt", NULL,
+	    "not correctly signed by the trusted CA");
 }
 
 static void
 test_tls_expired_certificate(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "expired.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "TLS: bad server certificate: ");
-	assert_contains(t->res[0].err, "validity has expired");
-	t_finish(t);
+	tls_expect_bad_cert("expired.crt", "ca.crt", NULL,
+	    "validity has expired");
 }
 
 static void
 test_tls_hostname_mismatch(void **state)
 {
-	struct http_request_opts o = { .tls_server_name = "wrong.example" };
-	struct t *t;
-
 	(void)state;
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "Common Name (CN) does not match");
-	t_finish(t);
+	tls_expect_bad_cert("srv.crt", "ca.crt", "wrong.example",
+	    "Common Name (CN) does not match");
 }
 
 static void
 test_tls_ip_san_mismatch(void **state)
 {
-	struct http_request_opts o = { 0 };
-	struct t *t;
-
 	(void)state;
 	/* srv2.crt names only other.example: 127.0.0.1 is not in its SANs */
-	t = tls_run(profile(1, NULL, "srv2.crt", "srv.key", 0),
-	    profile(0, "ca.crt", NULL, NULL, 0), &o);
-	assert_int_equal(t->res[0].status, HTTP_ECERT);
-	assert_contains(t->res[0].err, "Common Name (CN) does not match");
-	t_finish(t);
+	tls_expect_bad_cert("srv2.crt", "ca.crt", NULL,
+	    "Common Name (CN) does not match");
 }
 
 static void
 test_tls_client_certificate(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
+	struct http_request_opts o = { 0 };
 	struct t *t;
 
 	(void)state;
-	t = tls_run(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
-	    profile(0, "ca.crt", "cli.crt", "cli.key", 0), &o);
-	assert_int_equal(t->res[0].status, 0);
-	assert_string_equal(t->res[0].body, "hello world");
-	t_finish(t);
-
+	tls_expect_ok(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
+	    profile(0, "ca.crt", "cli.crt", "cli.key", 0));
 	/* the same server refuses a client without a certificate */
-	memset(&o, 0, sizeof(o));
 	t = tls_run(profile(1, "ca.crt", "srv.crt", "srv.key", 0),
 	    profile(0, "ca.crt", NULL, NULL, 0), &o);
 	assert_int_equal(t->res[0].status, HTTP_ETLS);
@@ -1486,16 +1484,11 @@ test_tls_client_certificate(void **state)
 static void
 test_tls_insecure_skip_verify(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
 	struct tls_profile *cp = profile(0, NULL, NULL, NULL, 1);
-	struct t *t;
 
 	(void)state;
 	assert_int_equal(tls_profile_insecure(cp), 1);
-	t = tls_run(profile(1, NULL, "srv2.crt", "srv.key", 0), cp, &o);
-	assert_int_equal(t->res[0].status, 0);
-	assert_string_equal(t->res[0].body, "hello world");
-	t_finish(t);
+	tls_expect_ok(profile(1, NULL, "srv2.crt", "srv.key", 0), cp);
 }
 
 static void
@@ -1504,18 +1497,8 @@ test_tls_retry_on_stale_connection(void **state)
 	struct t *t = t_new(M_DROP_SECOND);
 
 	(void)state;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
-	t->expected = 2;
-	t->next = t_next_get;
-	t_start(t);
-	t_get(t, 0);
-	t_run(t);
-	assert_int_equal(t->res[0].status, 0);
-	assert_int_equal(t->res[1].status, 0);
-	assert_string_equal(t->res[1].body, "hello world");
-	assert_int_equal(t->srv.accepts, 2);
-	t_finish(t);
+	t_tls_default(t);
+	t_expect_two_gets(t_sequence(t, 2, t_next_get), 2);
 }
 
 static void
@@ -1523,24 +1506,10 @@ test_tls_post_large_buffer(void **state)
 {
 	struct t *t = t_new(M_ECHO);
 	struct http_request_opts o = { .method = "POST", .body_limit = 1 << 20 };
-	char *data = malloc(100000);
 
 	(void)state;
-	tu_random_bytes(11, data, 100000);
-	o.body = data;
-	o.body_len = 100000;
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
-	t_start(t);
-	t_request(t, 0, &o, "/post");
-	t_run(t);
-	assert_int_equal(t->res[0].status, 0);
-	assert_int_equal(t->srv.last_body_len, 100000);
-	assert_memory_equal(t->srv.last_body, data, 100000);
-	assert_int_equal(t->res[0].body_len, 100000);
-	assert_memory_equal(t->res[0].body, data, 100000);
-	free(data);
-	t_finish(t);
+	t_tls_default(t);
+	t_upload_echo(t, &o, 11);
 }
 
 static void
@@ -1551,9 +1520,7 @@ test_tls_handshake_timeout(void **state)
 
 	(void)state;
 	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
-	t_start(t);
-	t_request(t, 0, &o, "/");
-	t_run(t);
+	t_run_request(t, &o, "/");
 	assert_int_equal(t->res[0].status, HTTP_ETIMEDOUT);
 	assert_contains(t->res[0].err, "connect timeout after 150 ms (TLS "
 	    "handshake");
@@ -1579,22 +1546,18 @@ test_tls_profile_errors(void **state)
 static void
 test_tls_pem_data_profile(void **state)
 {
-	struct http_request_opts o = { .body_limit = 100 };
 	char *ca = tu_path(certdir, "ca.crt");
 	size_t len;
 	char *pem = tu_read(ca, &len);
 	struct tls_profile_opts po = { .ca_pem = pem, .ca_pem_len = len };
 	struct tls_profile *cp;
 	struct err e;
-	struct t *t;
 
 	(void)state;
 	assert_int_equal(tls_profile_new(&cp, &po, &e), 0);
 	free(pem);
 	free(ca);
-	t = tls_run(profile(1, NULL, "srv.crt", "srv.key", 0), cp, &o);
-	assert_int_equal(t->res[0].status, 0);
-	t_finish(t);
+	tls_expect_ok(profile(1, NULL, "srv.crt", "srv.key", 0), cp);
 }
 
 static size_t heap_before;
@@ -1622,8 +1585,7 @@ test_memory_figures(void **state)
 	    tls_session_sizeof());
 	assert_true(http_conn_sizeof() < 2048);
 	assert_true(http_request_sizeof() < 4096);
-	t->srv.tls = profile(1, NULL, "srv.crt", "srv.key", 0);
-	t->ctls = profile(0, "ca.crt", NULL, NULL, 0);
+	t_tls_default(t);
 	t->expected = 2;
 	t->next = t_next_measure;
 	t_start(t);

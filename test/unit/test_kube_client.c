@@ -1,201 +1,31 @@
 /*
- * Unit tests for src/kube/client.c and verbs.c against a scripted loopback
- * HTTP server (plain http, one uv loop): what goes on the wire for each verb
- * (method, path, query, headers, body), decoded answers, Status errors, 429
- * with Retry-After, 5xx retried only for idempotent verbs, list paging,
- * watch streaming and its ERROR event, a token re-read after a 401,
- * cancellation and destroy with requests in flight, client-side rate
- * limiting. The real API server is exercised by test/integration.
+ * Unit tests for src/kube/client.c and verbs.c against the scripted
+ * loopback HTTP server of tsrv.h (plain http, one uv loop): what goes on the
+ * wire for each verb (method, path, query, headers, body), decoded answers,
+ * Status errors, 429 with Retry-After, 5xx retried only for idempotent
+ * verbs, list paging, watch streaming and its ERROR event, a token re-read
+ * after a 401, cancellation and destroy with requests in flight, client-side
+ * rate limiting. The real API server is exercised by test/integration.
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <uv.h>
 
 #include "kube/client.h"
-
-/* ---- scripted server ---- */
-
-#define MAX_REQS 16
-
-struct srv_resp {
-	int code;
-	const char *headers;	/* extra header lines, each ending \r\n */
-	const char *body;
-	int hold;		/* 1: never answer; 2: close the connection */
-};
-
-struct srv_req {
-	char line[1024];	/* "GET /path?query" */
-	char headers[2048];
-	char body[2048];
-	uint64_t at_ms;
-};
-
-struct srv {
-	uv_loop_t *loop;
-	uv_tcp_t tcp;
-	int port;
-	const struct srv_resp *script;
-	size_t nscript;
-	struct srv_req reqs[MAX_REQS];
-	size_t nreq;
-};
-
-struct conn {
-	uv_tcp_t tcp;
-	struct srv *s;
-	char buf[16384];
-	size_t len;
-};
-
-static void
-conn_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
-alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct conn *c = h->data;
-
-	(void)hint;
-	b->base = c->buf + c->len;
-	b->len = sizeof(c->buf) - c->len;
-}
-
-static void
-write_done(uv_write_t *w, int status)
-{
-	(void)status;
-	free(w->data);
-	free(w);
-}
-
-static void
-srv_answer(struct conn *c, const struct srv_resp *r)
-{
-	uv_write_t *w = malloc(sizeof(*w));
-	char *out;
-	int n;
-	uv_buf_t b;
-
-	n = asprintf(&out, "HTTP/1.1 %d X\r\nContent-Type: application/json"
-	    "\r\nContent-Length: %zu\r\n%s\r\n%s", r->code, strlen(r->body),
-	    r->headers ? r->headers : "", r->body);
-	assert_true(n > 0);
-	w->data = out;
-	b = uv_buf_init(out, (unsigned)n);
-	uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, write_done);
-}
-
-/* Handles every complete request in the buffer. */
-static void
-srv_parse(struct conn *c)
-{
-	struct srv *s = c->s;
-	char *end, *cl;
-	size_t head, blen = 0, total;
-	struct srv_req *q;
-
-	while ((end = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL) {
-		head = (size_t)(end - c->buf) + 4;
-		*end = '\0';
-		cl = strcasestr(c->buf, "\r\ncontent-length:");
-		if (cl != NULL)
-			blen = strtoul(cl + 17, NULL, 10);
-		total = head + blen;
-		if (c->len < total) {
-			*end = '\r';
-			return;
-		}
-		assert_true(s->nreq < MAX_REQS);
-		q = &s->reqs[s->nreq];
-		snprintf(q->line, sizeof(q->line), "%.*s",
-		    (int)strcspn(c->buf, "\r"), c->buf);
-		/* Drop " HTTP/1.1". */
-		if (strrchr(q->line, ' ') != NULL)
-			*strrchr(q->line, ' ') = '\0';
-		snprintf(q->headers, sizeof(q->headers), "%s\r\n",
-		    c->buf + strcspn(c->buf, "\r") + 2);
-		snprintf(q->body, sizeof(q->body), "%.*s", (int)blen,
-		    c->buf + head);
-		q->at_ms = uv_now(s->loop);
-		if (s->nreq < s->nscript && s->script[s->nreq].hold == 2) {
-			s->nreq++;
-			uv_close((uv_handle_t *)&c->tcp, conn_closed);
-			return;
-		}
-		if (s->nreq < s->nscript && !s->script[s->nreq].hold)
-			srv_answer(c, &s->script[s->nreq]);
-		s->nreq++;
-		memmove(c->buf, c->buf + total, c->len - total);
-		c->len -= total;
-		blen = 0;
-	}
-}
-
-static void
-read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-	struct conn *c = st->data;
-
-	(void)b;
-	if (n < 0) {
-		uv_close((uv_handle_t *)st, conn_closed);
-		return;
-	}
-	c->len += (size_t)n;
-	srv_parse(c);
-}
-
-static void
-on_conn(uv_stream_t *server, int status)
-{
-	struct srv *s = server->data;
-	struct conn *c = calloc(1, sizeof(*c));
-
-	assert_int_equal(status, 0);
-	c->s = s;
-	uv_tcp_init(s->loop, &c->tcp);
-	c->tcp.data = c;
-	assert_int_equal(uv_accept(server, (uv_stream_t *)&c->tcp), 0);
-	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
-}
-
-static void
-srv_start(struct srv *s, uv_loop_t *loop, const struct srv_resp *script,
-    size_t n)
-{
-	struct sockaddr_in a;
-	struct sockaddr_storage got;
-	int len = sizeof(got);
-
-	memset(s, 0, sizeof(*s));
-	s->loop = loop;
-	s->script = script;
-	s->nscript = n;
-	uv_tcp_init(loop, &s->tcp);
-	s->tcp.data = s;
-	uv_ip4_addr("127.0.0.1", 0, &a);
-	assert_int_equal(uv_tcp_bind(&s->tcp, (struct sockaddr *)&a, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&s->tcp, 16, on_conn), 0);
-	uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&got, &len);
-	s->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
-}
+#include "tsrv.h"
 
 /* ---- harness ---- */
 
 struct fx {
 	uv_loop_t loop;
-	struct srv srv;
+	struct tsrv srv;
 	struct kube_client *c;
 	char url[64];
-	char *dir;
+	char *dir;		/* temp dir holding the token file, or NULL */
+	char *token;		/* its path */
 	/* outcome of the last done */
 	int ndone;
 	int status;
@@ -210,7 +40,7 @@ struct fx {
 };
 
 static void
-fx_start(struct fx *f, const struct srv_resp *script, size_t n,
+fx_start(struct fx *f, const struct tsrv_resp *script, size_t n,
     const struct kube_client_opts *o, const char *token_file)
 {
 	struct kube_config cfg = { 0 };
@@ -219,7 +49,7 @@ fx_start(struct fx *f, const struct srv_resp *script, size_t n,
 
 	memset(f, 0, sizeof(*f));
 	uv_loop_init(&f->loop);
-	srv_start(&f->srv, &f->loop, script, n);
+	tsrv_start(&f->srv, &f->loop, script, n);
 	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", f->srv.port);
 	cfg.server = f->url;
 	cfg.token = token_file ? NULL : "sekret";
@@ -261,35 +91,29 @@ fx_run_ms(struct fx *f, uint64_t ms)
 }
 
 static void
-srv_close_cb(uv_handle_t *h)
-{
-	(void)h;
-}
-
-static void
-conn_close_walk(uv_handle_t *h, void *arg)
-{
-	struct srv *s = arg;
-
-	if (uv_is_closing(h))
-		return;
-	if (h == (uv_handle_t *)&s->tcp)
-		uv_close(h, srv_close_cb);
-	else if (h->type == UV_TCP && h->data != NULL &&
-	    ((struct conn *)h->data)->s == s)
-		uv_close(h, conn_closed);
-}
-
-static void
 fx_stop(struct fx *f)
 {
 	kube_client_destroy(f->c);
-	uv_walk(&f->loop, conn_close_walk, &f->srv);
+	tsrv_close(&f->srv);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	free(f->obj);
+	free(f->token);
 	if (f->dir)
 		tu_rmtree(f->dir);
+}
+
+/* fx_start with the API token read from a new temp file holding token. */
+static void
+fx_start_token_file(struct fx *f, const struct tsrv_resp *script, size_t n,
+    const struct kube_client_opts *o, const char *token)
+{
+	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
+
+	tu_write_str(dir, "token", token);
+	fx_start(f, script, n, o, tok);
+	f->dir = dir;
+	f->token = tok;
 }
 
 static void
@@ -357,7 +181,7 @@ static const struct kube_resource cms = { .version = "v1",
 static void
 test_get_ok_and_wire_format(void **state)
 {
-	static const struct srv_resp script[] = { { 200, NULL, CM_X, 0 } };
+	static const struct tsrv_resp script[] = { { 200, CM_X, 0, NULL } };
 	struct fx f;
 	struct err e;
 	struct kube_request *req = NULL;
@@ -385,12 +209,12 @@ test_get_ok_and_wire_format(void **state)
 static void
 test_status_errors_are_decoded(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 404, NULL, NOT_FOUND, 0 },
-		{ 409, NULL, "{\"kind\":\"Status\",\"code\":409,\"reason\":"
+	static const struct tsrv_resp script[] = {
+		{ 404, NOT_FOUND, 0, NULL },
+		{ 409, "{\"kind\":\"Status\",\"code\":409,\"reason\":"
 		  "\"Conflict\",\"message\":\"Apply failed with 1 conflict: "
-		  "conflict with \\\"other\\\": .spec.url\"}", 0 },
-		{ 502, NULL, "<html>bad gateway</html>", 0 },
+		  "conflict with \\\"other\\\": .spec.url\"}", 0, NULL },
+		{ 502, "<html>bad gateway</html>", 0, NULL },
 	};
 	struct kube_write_opts wo = { .field_manager = "ag" };
 	json_t *body = json_pack("{s:s}", "kind", "ConfigMap");
@@ -428,11 +252,11 @@ test_status_errors_are_decoded(void **state)
 static void
 test_429_retry_after_and_5xx_retry(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 429, "Retry-After: 1\r\n", "{\"kind\":\"Status\",\"code\":429,"
-		  "\"reason\":\"TooManyRequests\"}", 0 },
-		{ 503, NULL, "{}", 0 },
-		{ 200, NULL, CM_X, 0 },
+	static const struct tsrv_resp script[] = {
+		{ 429, "{\"kind\":\"Status\",\"code\":429,\"reason\":"
+		  "\"TooManyRequests\"}", 0, "Retry-After: 1\r\n" },
+		{ 503, "{}", 0, NULL },
+		{ 200, CM_X, 0, NULL },
 	};
 	struct fx f;
 	struct err e;
@@ -454,9 +278,9 @@ test_429_retry_after_and_5xx_retry(void **state)
 static void
 test_retries_are_bounded(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 500, NULL, "{}", 0 }, { 500, NULL, "{}", 0 },
-		{ 500, NULL, "{}", 0 },
+	static const struct tsrv_resp script[] = {
+		{ 500, "{}", 0, NULL }, { 500, "{}", 0, NULL },
+		{ 500, "{}", 0, NULL },
 	};
 	struct kube_client_opts o = { .max_retries = 2 };
 	struct fx f;
@@ -477,9 +301,9 @@ test_retries_are_bounded(void **state)
 static void
 test_dropped_connection_retried_only_when_idempotent(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 0, NULL, NULL, 2 }, { 200, NULL, CM_X, 0 },
-		{ 0, NULL, NULL, 2 }, { 0, NULL, NULL, 2 },
+	static const struct tsrv_resp script[] = {
+		{ 0, NULL, 2, NULL }, { 200, CM_X, 0, NULL },
+		{ 0, NULL, 2, NULL }, { 0, NULL, 2, NULL },
 	};
 	json_t *body = json_pack("{s:s}", "kind", "ConfigMap");
 	struct fx f;
@@ -507,18 +331,18 @@ test_dropped_connection_retried_only_when_idempotent(void **state)
 static void
 test_list_all_pages(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
+	static const struct tsrv_resp script[] = {
+		{ 200, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
 		  "\"continue\":\"c+1\",\"resourceVersion\":\"5\"},\"items\":["
 		  "{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":"
-		  "\"b\"}}]}", 0 },
-		{ 200, NULL, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
+		  "\"b\"}}]}", 0, NULL },
+		{ 200, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
 		  "\"continue\":\"c2\",\"resourceVersion\":\"5\"},\"items\":["
 		  "{\"metadata\":{\"name\":\"c\"}},{\"metadata\":{\"name\":"
-		  "\"d\"}}]}", 0 },
-		{ 200, NULL, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
+		  "\"d\"}}]}", 0, NULL },
+		{ 200, "{\"kind\":\"ConfigMapList\",\"metadata\":{"
 		  "\"resourceVersion\":\"5\"},\"items\":[{\"metadata\":{"
-		  "\"name\":\"e\"}}]}", 0 },
+		  "\"name\":\"e\"}}]}", 0, NULL },
 	};
 	struct kube_list_opts lo = { .limit = 2, .label_selector = "a in (x)" };
 	struct fx f;
@@ -547,17 +371,17 @@ test_list_all_pages(void **state)
 static void
 test_watch_streams_and_stops_on_error_event(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL,
+	static const struct tsrv_resp script[] = {
+		{ 200,
 		  "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\","
 		  "\"resourceVersion\":\"6\"}}}\n"
 		  "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{"
 		  "\"resourceVersion\":\"9\"}}}\n"
 		  "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":"
 		  "410,\"reason\":\"Expired\",\"message\":\"too old resource "
-		  "version: 2 (9)\"}}\n", 0 },
-		{ 200, NULL, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{"
-		  "\"name\":\"a\",\"resourceVersion\":\"10\"}}}\n", 0 },
+		  "version: 2 (9)\"}}\n", 0, NULL },
+		{ 200, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{"
+		  "\"name\":\"a\",\"resourceVersion\":\"10\"}}}\n", 0, NULL },
 	};
 	struct kube_watch_opts wo = { .resource_version = "5",
 	    .timeout_seconds = 300 };
@@ -593,9 +417,9 @@ test_watch_streams_and_stops_on_error_event(void **state)
 static void
 test_watch_malformed_event_is_a_decode_error(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL, "{\"type\":\"ADDED\",\"object\":{}}\n{not json\n",
-		  0 },
+	static const struct tsrv_resp script[] = {
+		{ 200, "{\"type\":\"ADDED\",\"object\":{}}\n{not json\n",
+		  0, NULL },
 	};
 	struct fx f;
 	struct err e;
@@ -616,11 +440,11 @@ test_watch_malformed_event_is_a_decode_error(void **state)
 static void
 test_write_verbs_on_the_wire(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL, CM_X, 0 }, { 200, NULL, CM_X, 0 },
-		{ 200, NULL, CM_X, 0 }, { 201, NULL, CM_X, 0 },
-		{ 200, NULL, "{\"kind\":\"Status\",\"status\":\"Success\"}", 0 },
-		{ 201, NULL, "{\"kind\":\"Event\"}", 0 },
+	static const struct tsrv_resp script[] = {
+		{ 200, CM_X, 0, NULL }, { 200, CM_X, 0, NULL },
+		{ 200, CM_X, 0, NULL }, { 201, CM_X, 0, NULL },
+		{ 200, "{\"kind\":\"Status\",\"status\":\"Success\"}", 0, NULL },
+		{ 201, "{\"kind\":\"Event\"}", 0, NULL },
 	};
 	struct kube_resource st = cm_x;
 	struct kube_write_opts wo = { .field_manager = "artifact-generator",
@@ -726,65 +550,57 @@ test_invalid_arguments_start_nothing(void **state)
 static void
 test_token_reread_after_401(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 401, NULL, "{\"kind\":\"Status\",\"code\":401,\"reason\":"
-		  "\"Unauthorized\",\"message\":\"Unauthorized\"}", 0 },
-		{ 200, NULL, CM_X, 0 },
+	static const struct tsrv_resp script[] = {
+		{ 401, "{\"kind\":\"Status\",\"code\":401,\"reason\":"
+		  "\"Unauthorized\",\"message\":\"Unauthorized\"}", 0, NULL },
+		{ 200, CM_X, 0, NULL },
 	};
-	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
 	struct fx f;
 	struct err e;
 
 	(void)state;
-	tu_write_str(dir, "token", "old-token\n");
-	fx_start(&f, script, 2, NULL, tok);
-	f.dir = dir;
+	fx_start_token_file(&f, script, 2, NULL, "old-token\n");
 	/* The token rotates after the client read it. */
-	tu_write_str(dir, "token", "new-token\n");
+	tu_write_str(f.dir, "token", "new-token\n");
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 1);
 	assert_int_equal(f.status, KUBE_OK);
 	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer old-token\r\n"));
 	assert_non_null(strstr(f.srv.reqs[1].headers, "Bearer new-token\r\n"));
-	free(tok);
 	fx_stop(&f);
 }
 
 static void
 test_token_file_reread_periodically(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL, CM_X, 0 }, { 200, NULL, CM_X, 0 },
+	static const struct tsrv_resp script[] = {
+		{ 200, CM_X, 0, NULL }, { 200, CM_X, 0, NULL },
 	};
 	struct kube_client_opts o = { .token_refresh_ms = 50 };
-	char *dir = tu_mkdtemp(), *tok = tu_path(dir, "token");
 	struct fx f;
 	struct err e;
 
 	(void)state;
-	tu_write_str(dir, "token", "first\n");
-	fx_start(&f, script, 2, &o, tok);
-	f.dir = dir;
+	fx_start_token_file(&f, script, 2, &o, "first\n");
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 1);
-	tu_write_str(dir, "token", "second\n");
+	tu_write_str(f.dir, "token", "second\n");
 	fx_run_ms(&f, 200);
 	/* A failed re-read (file gone) keeps the last good token. */
-	remove(tok);
+	remove(f.token);
 	fx_run_ms(&f, 120);
 	assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e), 0);
 	fx_wait(&f, 2);
 	assert_non_null(strstr(f.srv.reqs[0].headers, "Bearer first\r\n"));
 	assert_non_null(strstr(f.srv.reqs[1].headers, "Bearer second\r\n"));
-	free(tok);
 	fx_stop(&f);
 }
 
 static void
 test_cancel_and_destroy_in_flight(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 0, NULL, NULL, 1 }, { 0, NULL, NULL, 1 },
+	static const struct tsrv_resp script[] = {
+		{ 0, NULL, 1, NULL }, { 0, NULL, 1, NULL },
 	};
 	struct kube_request *req;
 	struct fx f;
@@ -815,11 +631,11 @@ test_cancel_and_destroy_in_flight(void **state)
 static void
 test_inflight_cap_queues_requests(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 0, NULL, NULL, 1 },
-		{ 200, NULL, "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
-		  "{\"name\":\"w\",\"resourceVersion\":\"1\"}}}\n", 0 },
-		{ 200, NULL, "{\"kind\":\"ConfigMapList\",\"items\":[]}", 0 },
+	static const struct tsrv_resp script[] = {
+		{ 0, NULL, 1, NULL },
+		{ 200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
+		  "{\"name\":\"w\",\"resourceVersion\":\"1\"}}}\n", 0, NULL },
+		{ 200, "{\"kind\":\"ConfigMapList\",\"items\":[]}", 0, NULL },
 	};
 	struct kube_client_opts o = { .max_inflight = 1 };
 	struct kube_request *held, *queued;
@@ -861,9 +677,9 @@ test_inflight_cap_queues_requests(void **state)
 static void
 test_client_side_rate_limit(void **state)
 {
-	static const struct srv_resp script[] = {
-		{ 200, NULL, CM_X, 0 }, { 200, NULL, CM_X, 0 },
-		{ 200, NULL, CM_X, 0 },
+	static const struct tsrv_resp script[] = {
+		{ 200, CM_X, 0, NULL }, { 200, CM_X, 0, NULL },
+		{ 200, CM_X, 0, NULL },
 	};
 	struct kube_client_opts o = { .qps = 10, .burst = 1 };
 	struct fx f;

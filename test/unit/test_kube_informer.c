@@ -191,20 +191,20 @@ test_list_watch_rewatch_gone_relist(void **state)
 	static const struct tsrv_resp script[] = {
 		{ 200, "{\"metadata\":{\"continue\":\"c2\",\"resourceVersion\":"
 		  "\"10\"},\"items\":[" ITEM("a", "3", "a1") ","
-		  ITEM("b", "4", "b1") "]}", 0 },
+		  ITEM("b", "4", "b1") "]}", 0, NULL },
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
-		  ITEM("c", "5", "c1") "]}", 0 },
+		  ITEM("c", "5", "c1") "]}", 0, NULL },
 		{ 200, EVENT("ADDED", ITEM("d", "11", "d1"))
 		  EVENT("MODIFIED", ITEM("a", "12", "a2"))
 		  EVENT("BOOKMARK", "{\"metadata\":{\"resourceVersion\":\"15\""
-		  "}}"), 0 },
+		  "}}"), 0, NULL },
 		{ 200, EVENT("ERROR", "{\"kind\":\"Status\",\"code\":410,"
 		  "\"reason\":\"Expired\",\"message\":\"too old resource "
-		  "version: 15 (19)\"}"), 0 },
+		  "version: 15 (19)\"}"), 0, NULL },
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"20\"},\"items\":["
 		  ITEM("a", "12", "a2") "," ITEM("b", "18", "b2") ","
-		  ITEM("e", "19", "e1") "]}", 0 },
-		{ 200, "", 1 },
+		  ITEM("e", "19", "e1") "]}", 0, NULL },
+		{ 200, "", 1, NULL },
 	};
 	struct kube_informer_stats st;
 	struct fx f;
@@ -217,28 +217,28 @@ test_list_watch_rewatch_gone_relist(void **state)
 	fx_run_ms(&f, 50);
 
 	/* LIST in pages of 2 with the selector, then synced once. */
-	assert_non_null(strstr(f.srv.lines[0], "GET /api/v1/namespaces/ns/"
+	assert_non_null(strstr(f.srv.reqs[0].line, "GET /api/v1/namespaces/ns/"
 	    "configmaps?"));
-	assert_non_null(strstr(f.srv.lines[0], "limit=2"));
-	assert_non_null(strstr(f.srv.lines[0], "labelSelector=app%3Dx"));
-	assert_null(strstr(f.srv.lines[0], "watch"));
-	assert_non_null(strstr(f.srv.lines[1], "continue=c2"));
+	assert_non_null(strstr(f.srv.reqs[0].line, "limit=2"));
+	assert_non_null(strstr(f.srv.reqs[0].line, "labelSelector=app%3Dx"));
+	assert_null(strstr(f.srv.reqs[0].line, "watch"));
+	assert_non_null(strstr(f.srv.reqs[1].line, "continue=c2"));
 	assert_int_equal(f.synced, 1);
 	assert_true(kube_informer_synced(f.inf));
 	/* WATCH from the list's version, bookmarks on, timeout in range. */
-	assert_non_null(strstr(f.srv.lines[2], "resourceVersion=10&"));
-	assert_non_null(strstr(f.srv.lines[2], "watch=true"));
-	assert_non_null(strstr(f.srv.lines[2], "allowWatchBookmarks=true"));
-	assert_non_null(strstr(f.srv.lines[2], "labelSelector=app%3Dx"));
-	t = query_uint(f.srv.lines[2], "timeoutSeconds=");
+	assert_non_null(strstr(f.srv.reqs[2].line, "resourceVersion=10&"));
+	assert_non_null(strstr(f.srv.reqs[2].line, "watch=true"));
+	assert_non_null(strstr(f.srv.reqs[2].line, "allowWatchBookmarks=true"));
+	assert_non_null(strstr(f.srv.reqs[2].line, "labelSelector=app%3Dx"));
+	t = query_uint(f.srv.reqs[2].line, "timeoutSeconds=");
 	assert_true(t >= 60 && t <= 90);
 	/* The stream ended normally: re-watch from the bookmark. */
-	assert_non_null(strstr(f.srv.lines[3], "resourceVersion=15&"));
-	assert_non_null(strstr(f.srv.lines[3], "watch=true"));
+	assert_non_null(strstr(f.srv.reqs[3].line, "resourceVersion=15&"));
+	assert_non_null(strstr(f.srv.reqs[3].line, "watch=true"));
 	/* 410: re-list (no watch, no resourceVersion), then watch from it. */
-	assert_null(strstr(f.srv.lines[4], "watch"));
-	assert_null(strstr(f.srv.lines[4], "resourceVersion"));
-	assert_non_null(strstr(f.srv.lines[5], "resourceVersion=20&"));
+	assert_null(strstr(f.srv.reqs[4].line, "watch"));
+	assert_null(strstr(f.srv.reqs[4].line, "resourceVersion"));
+	assert_non_null(strstr(f.srv.reqs[5].line, "resourceVersion=20&"));
 	assert_string_equal(kube_informer_resource_version(f.inf), "20");
 
 	/* What the handlers saw: the list, the watch, the reconciliation
@@ -273,7 +273,7 @@ expect_spaced_retries(struct fx *f, uint64_t base_ms, size_t min_reqs,
 
 	assert_true(f->srv.nreq >= min_reqs);
 	for (i = from; i < f->srv.nreq; i++)
-		assert_true(f->srv.at_ms[i] - f->srv.at_ms[i - 1] >=
+		assert_true(f->srv.reqs[i].at_ms - f->srv.reqs[i - 1].at_ms >=
 		    base_ms / 2 - 1);
 }
 
@@ -287,9 +287,9 @@ test_dropped_watches_back_off(void **state)
 
 	(void)state;
 	script[0] = (struct tsrv_resp){ 200, "{\"metadata\":{"
-	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0 };
+	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0, NULL };
 	for (i = 1; i < 40; i++)
-		script[i] = (struct tsrv_resp){ 0, "", 2 };
+		script[i] = (struct tsrv_resp){ 0, "", 2, NULL };
 	fx_start(&f, script, 40, 100);
 	kube_informer_start(f.inf);
 	fx_run_ms(&f, 1500);
@@ -297,10 +297,10 @@ test_dropped_watches_back_off(void **state)
 	assert_true(f.srv.nreq >= 5 && f.srv.nreq <= 16);
 	/* Request 2 is the HTTP client's own immediate retry of request 1,
 	 * which went out on the LIST's kept-alive connection. */
-	assert_string_equal(f.srv.lines[1], f.srv.lines[2]);
+	assert_string_equal(f.srv.reqs[1].line, f.srv.reqs[2].line);
 	expect_spaced_retries(&f, 100, 5, 3);
 	for (i = 1; i < f.srv.nreq; i++)
-		assert_non_null(strstr(f.srv.lines[i], "resourceVersion=7&"));
+		assert_non_null(strstr(f.srv.reqs[i].line, "resourceVersion=7&"));
 	kube_informer_get_stats(f.inf, &st);
 	assert_true(st.watch_failures >= 4);
 	assert_int_equal(st.lists, 1);
@@ -317,9 +317,9 @@ test_empty_watches_back_off(void **state)
 
 	(void)state;
 	script[0] = (struct tsrv_resp){ 200, "{\"metadata\":{"
-	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0 };
+	    "\"resourceVersion\":\"7\"},\"items\":[]}", 0, NULL };
 	for (i = 1; i < 40; i++)
-		script[i] = (struct tsrv_resp){ 200, "", 0 };
+		script[i] = (struct tsrv_resp){ 200, "", 0, NULL };
 	fx_start(&f, script, 40, 100);
 	kube_informer_start(f.inf);
 	fx_run_ms(&f, 1500);
@@ -327,6 +327,13 @@ test_empty_watches_back_off(void **state)
 	expect_spaced_retries(&f, 100, 5, 2);
 	assert_int_equal(f.errors, 0);
 	fx_stop(&f);
+}
+
+/* The shortest k-th backoff delay with base 100 ms and cap 400 ms. */
+static uint64_t
+gone_min_delay_ms(size_t k)
+{
+	return (k < 2 ? (uint64_t)100 << k : 400) / 2;
 }
 
 /* A server that answers 410 to every watch at once: after the first, the
@@ -343,20 +350,24 @@ test_repeated_gone_backs_off(void **state)
 	for (i = 0; i < 40; i++)
 		script[i] = i % 2 == 0 ?
 		    (struct tsrv_resp){ 200, "{\"metadata\":{\"resourceVersion\""
-		    ":\"7\"},\"items\":[" ITEM("a", "2", "a1") "]}", 0 } :
+		    ":\"7\"},\"items\":[" ITEM("a", "2", "a1") "]}", 0, NULL } :
 		    (struct tsrv_resp){ 200, EVENT("ERROR", "{\"kind\":\"Status\","
 		    "\"code\":410,\"reason\":\"Expired\",\"message\":\"gone\"}"),
-		    0 };
+		    0, NULL };
 	fx_start(&f, script, 40, 100);
 	kube_informer_start(f.inf);
 	fx_run_ms(&f, 1500);
-	assert_true(f.srv.nreq >= 6 && f.srv.nreq <= 16);
+	/* The k-th delay is jittered in [d/2, d], d = min(100 << k, 400):
+	 * at the shortest (50, 100, 200, 200, ...) ten LISTs and their
+	 * watches fit in 1500 ms. */
+	assert_true(f.srv.nreq >= 6 && f.srv.nreq <= 20);
 	/* The first 410 re-lists at once (an ordinary compaction), the
 	 * following ones after growing delays. */
 	for (i = 2; i < f.srv.nreq; i += 2) {
-		assert_null(strstr(f.srv.lines[i], "watch"));
+		assert_null(strstr(f.srv.reqs[i].line, "watch"));
 		if (i >= 4)
-			assert_true(f.srv.at_ms[i] - f.srv.at_ms[i - 1] >= 49);
+			assert_true(f.srv.reqs[i].at_ms - f.srv.reqs[i - 1].at_ms >=
+			    gone_min_delay_ms((i - 4) / 2) - 1);
 	}
 	kube_informer_get_stats(f.inf, &st);
 	assert_true(st.gone >= 3);
@@ -370,10 +381,10 @@ test_failed_list_is_retried(void **state)
 {
 	static const struct tsrv_resp script[] = {
 		{ 500, "{\"kind\":\"Status\",\"code\":500,\"reason\":"
-		  "\"InternalError\",\"message\":\"boom\"}", 0 },
+		  "\"InternalError\",\"message\":\"boom\"}", 0, NULL },
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":["
-		  ITEM("a", "2", "a1") "]}", 0 },
-		{ 200, "", 1 },
+		  ITEM("a", "2", "a1") "]}", 0, NULL },
+		{ 200, "", 1, NULL },
 	};
 	struct fx f;
 	size_t i;
@@ -395,8 +406,8 @@ test_free_in_synced_handler(void **state)
 {
 	static const struct tsrv_resp script[] = {
 		{ 200, "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":["
-		  ITEM("a", "2", "a1") "]}", 0 },
-		{ 200, "", 1 },
+		  ITEM("a", "2", "a1") "]}", 0, NULL },
+		{ 200, "", 1, NULL },
 	};
 	struct fx f;
 
@@ -417,7 +428,7 @@ test_free_before_start_and_bad_options(void **state)
 {
 	struct kube_informer_opts o = { .resource = "configmaps" };
 	struct kube_informer *inf = NULL;
-	static const struct tsrv_resp none[] = { { 200, "", 1 } };
+	static const struct tsrv_resp none[] = { { 200, "", 1, NULL } };
 	struct fx f;
 	struct err e;
 

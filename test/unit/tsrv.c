@@ -1,20 +1,21 @@
 /*
  * tsrv: a scripted loopback HTTP/1.1 server for unit suites of API clients
- * (see tsrv.h). Requests are GETs without a body; each gets the next
- * scripted answer with a Content-Length body.
+ * (see tsrv.h). A request's body, if any, is framed by Content-Length;
+ * each request gets the next scripted answer with a Content-Length body.
  */
 #include "tsrv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "testutil.h"
 
 struct tsrv_conn {
 	uv_tcp_t tcp;
 	struct tsrv *s;
-	char buf[8192];
+	char buf[16384];
 	size_t len;
 };
 
@@ -31,7 +32,7 @@ alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 
 	(void)hint;
 	b->base = c->buf + c->len;
-	b->len = sizeof(c->buf) - c->len - 1;
+	b->len = sizeof(c->buf) - c->len;
 }
 
 static void
@@ -51,30 +52,53 @@ tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r)
 	uv_buf_t b;
 
 	n = asprintf(&out, "HTTP/1.1 %d X\r\nContent-Type: application/json"
-	    "\r\nContent-Length: %zu\r\n\r\n%s", r->code, strlen(r->body),
-	    r->body);
+	    "\r\nContent-Length: %zu\r\n%s\r\n%s", r->code, strlen(r->body),
+	    r->headers ? r->headers : "", r->body);
 	assert_true(n > 0);
 	w->data = out;
 	b = uv_buf_init(out, (unsigned)n);
 	uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, write_done);
 }
 
-/* Requests carry no body (GET only): each ends at the blank line. */
+/* Records one request: head (NUL-terminated at its blank line) and body. */
+static void
+tsrv_record(struct tsrv *s, const char *head, const char *body, size_t blen)
+{
+	struct tsrv_req *q;
+	size_t eol = strcspn(head, "\r");
+
+	assert_true(s->nreq < TSRV_MAX_REQS);
+	q = &s->reqs[s->nreq];
+	/* The request line without its " HTTP/1.1". */
+	snprintf(q->line, sizeof(q->line), "%.*s", (int)eol, head);
+	if (strrchr(q->line, ' ') != NULL)
+		*strrchr(q->line, ' ') = '\0';
+	snprintf(q->headers, sizeof(q->headers), "%s\r\n",
+	    head[eol] != '\0' ? head + eol + 2 : "");
+	snprintf(q->body, sizeof(q->body), "%.*s", (int)blen, body);
+	q->at_ms = uv_now(s->loop);
+}
+
+/* Handles every complete request in the buffer. */
 static void
 tsrv_parse(struct tsrv_conn *c)
 {
 	struct tsrv *s = c->s;
-	char *end;
-	size_t total;
+	char *end, *cl;
+	size_t head, blen, total;
 	const struct tsrv_resp *r;
 
-	c->buf[c->len] = '\0';
-	while ((end = strstr(c->buf, "\r\n\r\n")) != NULL) {
-		total = (size_t)(end - c->buf) + 4;
-		assert_true(s->nreq < TSRV_MAX_REQS);
-		snprintf(s->lines[s->nreq], sizeof(s->lines[0]), "%.*s",
-		    (int)(strstr(c->buf, " HTTP/") - c->buf), c->buf);
-		s->at_ms[s->nreq] = uv_now(s->loop);
+	while ((end = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL) {
+		head = (size_t)(end - c->buf) + 4;
+		*end = '\0';
+		cl = strcasestr(c->buf, "\r\ncontent-length:");
+		blen = cl != NULL ? strtoul(cl + 17, NULL, 10) : 0;
+		total = head + blen;
+		if (c->len < total) {
+			*end = '\r';
+			return;
+		}
+		tsrv_record(s, c->buf, c->buf + head, blen);
 		r = s->nreq < s->nscript ? &s->script[s->nreq] : NULL;
 		s->nreq++;
 		if (r != NULL && r->hold == 2) {
@@ -83,7 +107,7 @@ tsrv_parse(struct tsrv_conn *c)
 		}
 		if (r != NULL && r->hold == 0)
 			tsrv_answer(c, r);
-		memmove(c->buf, c->buf + total, c->len - total + 1);
+		memmove(c->buf, c->buf + total, c->len - total);
 		c->len -= total;
 	}
 }

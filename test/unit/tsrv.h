@@ -1,9 +1,11 @@
 /*
  * tsrv: a scripted loopback HTTP/1.1 server on a uv loop, for unit suites
- * that drive an API client (the informer's). The i-th request received gets
- * script[i]: an answer (code + JSON body, Content-Length framed), no answer
- * ever (hold 1: a watch that stays open), or a closed connection (hold 2).
- * Request lines ("GET /path?query") and arrival times are recorded.
+ * that drive an API client (the kube client's, the informer's). The i-th
+ * request received gets script[i]: an answer (code, optional extra header
+ * lines, JSON body, Content-Length framed), no answer ever (hold 1: a watch
+ * that stays open), or a closed connection (hold 2). Each request's line
+ * ("GET /path?query"), header lines, body (Content-Length framed) and
+ * arrival time are recorded.
  * Requests past the script get no answer. Test-only: fails the cmocka test
  * on unexpected input. Close with tsrv_close, then run the loop.
  */
@@ -19,7 +21,15 @@
 struct tsrv_resp {
 	int code;
 	const char *body;
-	int hold;
+	int hold;		/* 1: never answer; 2: close the connection */
+	const char *headers;	/* NULL, or extra lines each ending \r\n */
+};
+
+struct tsrv_req {
+	char line[1024];	/* "GET /path?query" */
+	char headers[2048];	/* the header lines, each ending \r\n */
+	char body[2048];
+	uint64_t at_ms;		/* uv_now at arrival */
 };
 
 struct tsrv {
@@ -28,8 +38,7 @@ struct tsrv {
 	int port;
 	const struct tsrv_resp *script;
 	size_t nscript;
-	char lines[TSRV_MAX_REQS][512];	/* "GET /path?query" */
-	uint64_t at_ms[TSRV_MAX_REQS];	/* uv_now at arrival */
+	struct tsrv_req reqs[TSRV_MAX_REQS];
 	size_t nreq;
 };
 
