@@ -873,6 +873,19 @@ validate_all(const struct dr *d, struct err *e)
 				return err_set(e, "%s %s/%s is given twice in the "
 				    "input", GENERATOR_KIND, g->namespace, g->name);
 	}
+	/* Before any storage or extraction exists: a missing --source must
+	 * not leave an empty temp storage behind. */
+	for (size_t i = 0; i < d->n_gens; i++) {
+		const struct generator *g = &d->gens[i];
+
+		for (size_t j = 0; j < g->n_sources; j++)
+			if (!pair_find(d->sources, d->n_sources,
+			    g->sources[j].alias))
+				return err_set(e, "%s %s/%s: spec.sources[%zu]."
+				    "alias '%s': no --source %s=PATH given",
+				    GENERATOR_KIND, g->namespace, g->name, j,
+				    g->sources[j].alias, g->sources[j].alias);
+	}
 	return 0;
 }
 

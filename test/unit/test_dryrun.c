@@ -399,6 +399,17 @@ expect_failure(struct fixture *f, int want_status, const char *needle,
 }
 
 static void
+expect_no_temp_storage(struct fixture *f)
+{
+	int status;
+	char *out = tu_run(&status, "ls '%s' | grep -c "
+	    "'^artifact-generator-storage'", f->dir);
+
+	assert_string_equal(out, "0");
+	free(out);
+}
+
+static void
 test_usage_errors_exit_2(void **state)
 {
 	struct fixture *f = *state;
@@ -464,6 +475,11 @@ test_errors_exit_1_naming_the_problem(void **state)
 	expect_failure(f, 1, "ArtifactGenerator default/web: spec.sources[1]."
 	    "alias 'vals': no --source vals=PATH given",
 	    "-f gen.yaml --source src=src --storage-path st");
+	/* Caught before a temporary storage is created: none is left. */
+	expect_failure(f, 1, "ArtifactGenerator default/web: spec.sources[1]."
+	    "alias 'vals': no --source vals=PATH given",
+	    "-f gen.yaml --source src=src");
+	expect_no_temp_storage(f);
 	expect_failure(f, 1, "ArtifactGenerator ns/g: spec.sources[0].namespace "
 	    "'other': cross-namespace references are not allowed",
 	    "-f nomatch.yaml --source src=src --no-cross-namespace-refs "
@@ -475,7 +491,7 @@ test_errors_exit_1_naming_the_problem(void **state)
 	expect_failure(f, 1, "ArtifactGenerator default/web is given twice in "
 	    "the input", "-f gen.yaml -f gen.yaml --source src=src");
 	expect_failure(f, 1, "--source src: cannot access 'missing'",
-	    "-f gen.yaml --source src=missing");
+	    "-f gen.yaml --source src=missing --source vals=src");
 }
 
 static const char *const many_yaml =
