@@ -61,7 +61,7 @@ static const char *const two_templates =
 static char *
 make_tree(void)
 {
-	char *root = tu_mkdtemp(), *p;
+	char *root = tu_mkdtemp();
 
 	tu_write_str(root, "apps/web/envs/prod/a.yaml", "a");
 	tu_write_str(root, "apps/web/envs/Staging/a.yaml", "a");
@@ -70,12 +70,8 @@ make_tree(void)
 	tu_write_str(root, "apps/.hidden/envs/prod/a.yaml", "a");
 	tu_write_str(root, "apps/readme.md", "x");
 	tu_write_str(root, "outside/envs/prod/a.yaml", "a");
-	p = tu_path(root, "apps/link");
-	assert_int_equal(symlink("../outside", p), 0);
-	free(p);
-	p = tu_path(root, "apps/web/envs/linked");
-	assert_int_equal(symlink("prod", p), 0);
-	free(p);
+	tu_symlink(root, "apps/link", "../outside");
+	tu_symlink(root, "apps/web/envs/linked", "prod");
 	return root;
 }
 
@@ -188,7 +184,7 @@ test_invalid_captured_values_are_errors(void **state)
 static void
 test_no_match_and_symlinked_prefix_give_nothing(void **state)
 {
-	char *root = tu_mkdtemp(), *p;
+	char *root = tu_mkdtemp();
 	struct gen_artifact *a = NULL;
 	struct generator g;
 	struct err e;
@@ -196,9 +192,7 @@ test_no_match_and_symlinked_prefix_give_nothing(void **state)
 
 	(void)state;
 	tu_write_str(root, "real/web/f", "x");
-	p = tu_path(root, "apps");
-	assert_int_equal(symlink("real", p), 0);
-	free(p);
+	tu_symlink(root, "apps", "real");
 	load_gen("@repo/apps/{app}", one_template, &g);
 	if (path_pattern_expand(&g, root, &a, &n, &e) < 0)
 		fail_msg("%s", e.msg);

@@ -135,16 +135,6 @@ put_file(struct fx *f, const char *name, time_t mtime)
 }
 
 static void
-plant_symlink(const char *target, const char *dir, const char *rel)
-{
-	char *p = tu_path(dir, rel);
-
-	if (symlink(target, p) != 0)
-		fail_msg("symlink %s: %s", p, strerror(errno));
-	free(p);
-}
-
-static void
 run_ok(const char *fmt, const char *a, const char *b)
 {
 	char *out;
@@ -501,7 +491,7 @@ test_exists_only_for_regular_files(void **state)
 	tu_write_str(f->root, ART "/1.tar.gz", "x");
 	assert_true(storage_exists(&f->s, &REF, "1.tar.gz"));
 	tu_write_str(f->outside, "real.tar.gz", "y");
-	plant_symlink(target, f->root, ART "/link.tar.gz");
+	tu_symlink(f->root, ART "/link.tar.gz", target);
 	assert_false(storage_exists(&f->s, &REF, "link.tar.gz"));
 	tu_write_str(f->root, ART "/dir.tar.gz/x", "z");
 	assert_false(storage_exists(&f->s, &REF, "dir.tar.gz"));
@@ -570,7 +560,7 @@ test_verify_refuses_symlinked_file(void **state)
 	tu_write_str(f->outside, "real.tar.gz", "outside data");
 	good = sha256_of(target);
 	tu_write_str(f->root, ART "/keep", "");
-	plant_symlink(target, f->root, ART "/1.tar.gz");
+	tu_symlink(f->root, ART "/1.tar.gz", target);
 	assert_int_equal(storage_verify(&f->s, &REF, "1.tar.gz", good, &f->e),
 	    -1);
 	assert_non_null(strstr(f->e.msg, "symbolic link"));
@@ -599,7 +589,7 @@ test_remove_file_and_all(void **state)
 
 	/* A symlink inside is removed itself, its target survives. */
 	tu_write_str(f->outside, "precious/file", "keep me");
-	plant_symlink(target, f->root, ART "/link");
+	tu_symlink(f->root, ART "/link", target);
 	tu_write_str(f->root, ART "/sub/deeper/x", "x");
 	assert_int_equal(storage_remove_all(&f->s, &REF, &f->e), 0);
 	assert_false(path_exists(f->root, ART));
@@ -627,7 +617,7 @@ test_planted_namespace_symlink_not_followed(void **state)
 	if (mkdir(f->root, 0750) != 0 && errno != EEXIST)
 		fail_msg("mkdir");
 	tu_write_str(f->root, "externalartifact/.keep", "");
-	plant_symlink(f->outside, f->root, "externalartifact/ns");
+	tu_symlink(f->root, "externalartifact/ns", f->outside);
 
 	assert_int_equal(storage_artifact_dir_create(&f->s, &REF, &f->e), -1);
 	assert_string_equal(f->e.msg, "storage: externalartifact/ns is a "
@@ -675,7 +665,7 @@ test_planted_kind_and_name_symlinks_not_followed(void **state)
 		if (i == 1)
 			run_ok("rm '%s/externalartifact' && mkdir -p "
 			    "'%s/externalartifact/ns'", f->root, f->root);
-		plant_symlink(f->outside, f->root, links[i]);
+		tu_symlink(f->root, links[i], f->outside);
 		assert_int_equal(storage_copy_into(&f->s, &REF, "2.tar.gz",
 		    src, &f->e), -1);
 		assert_non_null(strstr(f->e.msg, links[i]));
@@ -836,8 +826,8 @@ test_gc_skips_subdirs_and_symlinks(void **state)
 	set_mtime(f->outside, "d/in.tar.gz", now - 1000);
 	put_file(f, "sub/deep.tar.gz", now - 1000);
 	put_file(f, "old.tar.gz", now - 1000);
-	plant_symlink(target, f->root, ART "/link.tar.gz");
-	plant_symlink(tdir, f->root, ART "/linkdir");
+	tu_symlink(f->root, ART "/link.tar.gz", target);
+	tu_symlink(f->root, ART "/linkdir", tdir);
 	assert_int_equal(storage_gc(&f->s, &REF, &o, &deleted, &f->e), 0);
 	assert_int_equal(deleted, 1);
 	assert_false(art_has(f, "old.tar.gz"));
@@ -907,7 +897,7 @@ test_cleanup_temp_removes_leftovers_only(void **state)
 	tu_write_str(f->root, ART "/sub/deep.tmp-3", "deep");
 	/* Behind a symlink: not followed. */
 	tu_write_str(f->outside, "d/out.tmp-4", "outside");
-	plant_symlink(tdir, f->root, ART "/linkdir");
+	tu_symlink(f->root, ART "/linkdir", tdir);
 	assert_int_equal(storage_cleanup_temp(&f->s, &removed, &f->e), 0);
 	assert_int_equal(removed, 4);
 	assert_false(art_has(f, "2.tar.gz.tmp-Ab12Cd"));

@@ -147,12 +147,8 @@ tree_make(const char *dir, int variant)
 	tu_write_str(dir, "a/.git/HEAD", "ref\n");
 	tu_write_str(dir, "sub/.svn/entries", "x\n");
 	tu_write_str(dir, "sub/.hg/x", "x\n");
-	p = tu_path(dir, "link-to-a");
-	assert_int_equal(symlink("a.txt", p), 0);
-	free(p);
-	p = tu_path(dir, "a/escape");
-	assert_int_equal(symlink("/etc", p), 0);
-	free(p);
+	tu_symlink(dir, "link-to-a", "a.txt");
+	tu_symlink(dir, "a/escape", "/etc");
 	p = tu_path(dir, "fifo");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	free(p);
@@ -1076,9 +1072,7 @@ test_preexisting_symlinks_not_followed(void **state)
 	outside = tu_path(h.base, "outside");
 	assert_int_equal(mkdir(outside, 0750), 0);
 	tu_write_str(outside, "secret", "keep");
-	p = tu_path(h.target, "evil");
-	assert_int_equal(symlink(outside, p), 0);
-	free(p);
+	tu_symlink(h.target, "evil", outside);
 	c = tu_path(outside, "secret");
 	p = tu_path(h.target, "link");
 	assert_int_equal(symlink(c, p), 0);

@@ -85,6 +85,16 @@ tu_write_str(const char *dir, const char *rel, const char *text)
 	tu_write(dir, rel, text, strlen(text));
 }
 
+void
+tu_symlink(const char *dir, const char *rel, const char *target)
+{
+	char *p = tu_path(dir, rel);
+
+	if (symlink(target, p) != 0)
+		fail_msg("symlink %s -> %s: %s", p, target, strerror(errno));
+	free(p);
+}
+
 char *
 tu_read(const char *path, size_t *len)
 {

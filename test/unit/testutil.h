@@ -21,6 +21,8 @@ char *tu_path(const char *dir, const char *rel);
 /* Writes len bytes to dir/rel, creating parent directories; returns 0. */
 void tu_write(const char *dir, const char *rel, const void *data, size_t len);
 void tu_write_str(const char *dir, const char *rel, const char *text);
+/* Creates dir/rel as a symlink to target (target not checked). */
+void tu_symlink(const char *dir, const char *rel, const char *target);
 /* Reads a whole (small) file into a malloc'd NUL-terminated buffer. */
 char *tu_read(const char *path, size_t *len);
 /* Runs `sh -c cmd` (printf format), returns its stdout (malloc'd, trimmed of
