@@ -41,7 +41,7 @@ CC_release      := $(CC)
 CC_asan         := $(CC)
 CC_fuzz         := clang
 
-LIB_SRC    := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+LIB_SRC    := $(sort $(filter-out src/cmd/main.c,$(shell find src -name '*.c')))
 TEST_SRC   := $(sort $(wildcard test/unit/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(filter-out $(TEST_SRC),$(wildcard test/unit/*.c)))
 TEST_NAMES := $(patsubst test/unit/%.c,%,$(TEST_SRC))
@@ -90,7 +90,7 @@ $(eval $(call variant_rules,release))
 $(eval $(call variant_rules,asan))
 $(eval $(call variant_rules,fuzz))
 
-$(BIN)/artifact-generator: $(BUILD)/release/obj/src/main.o $(BUILD)/release/libag.a
+$(BIN)/artifact-generator: $(BUILD)/release/obj/src/cmd/main.o $(BUILD)/release/libag.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS)
 

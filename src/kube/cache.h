@@ -30,7 +30,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kube/store.h"
 #include "kube/watch.h"
 

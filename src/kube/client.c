@@ -18,7 +18,7 @@
 
 #include "kube/kubeconfig.h"
 #include "kube/ratelimit.h"
-#include "log.h"
+#include "base/log.h"
 #include "net/http_client.h"
 #include "net/tls.h"
 

@@ -41,7 +41,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kube/status.h"
 #include "kube/watch.h"
 

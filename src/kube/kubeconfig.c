@@ -13,7 +13,7 @@
 
 #include <mbedtls/base64.h>
 
-#include "artifact/yaml_json.h"
+#include "base/yaml_json.h"
 
 #define FIELD_MAX 160
 

@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kube/client.h"
 
 #define KUBE_SA_ROOT "/var/run/secrets/kubernetes.io/serviceaccount"

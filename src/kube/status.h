@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define KUBE_REASON_MAX 64
 #define KUBE_MESSAGE_MAX 512

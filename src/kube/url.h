@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kube/client.h"
 
 #define KUBE_URL_MAX 8192

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 
 enum kube_watch_type {
 	KUBE_WATCH_ADDED,

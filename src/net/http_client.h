@@ -32,7 +32,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "net/http_response.h"
 #include "net/tls.h"
 

@@ -17,7 +17,7 @@
 
 #include <llhttp.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define HTTP_HEADERS_MAX_DEFAULT (64 * 1024)
 

@@ -6,7 +6,7 @@
 #ifndef AG_NET_HTTP_URL_H
 #define AG_NET_HTTP_URL_H
 
-#include "err.h"
+#include "base/err.h"
 
 #define HTTP_URL_MAX 8192
 #define HTTP_HOST_MAX 256

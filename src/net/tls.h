@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Bound of ciphertext queued by one operation before it is handed to uv. */
 #define TLS_OUT_MAX (64 * 1024)

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "artifact/tar.h"
+#include "archive/tar.h"
 
 static long
 bench_vmhwm_kib(void)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "artifact/digest.h"
+#include "base/digest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

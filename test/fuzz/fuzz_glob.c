@@ -1,5 +1,5 @@
 /*
- * Fuzz target for src/artifact/glob.c: the first line of the input is a
+ * Fuzz target for src/base/glob.c: the first line of the input is a
  * pattern, every further line a path matched against it (and asked whether
  * something below it could match). Compile errors are fine; crashes, leaks
  * and hangs are not.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/glob.h"
+#include "base/glob.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,12 +1,12 @@
 /*
- * Fuzz target for src/artifact/yaml_json.c: any input either fails with a
+ * Fuzz target for src/base/yaml_json.c: any input either fails with a
  * message or loads into a tree that dumps to YAML which loads back equal.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/yaml_json.h"
+#include "base/yaml_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * Fuzz target for src/artifact/yaml_merge.c: the input is split at the first
+ * Fuzz target for src/engine/yaml_merge.c: the input is split at the first
  * NUL byte into a base and an overlay document stream (no NUL: the input is
  * merged into itself). Errors are fine; crashes, leaks and hangs are not.
  * A successful merge must itself be valid input to another merge.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/yaml_merge.h"
+#include "engine/yaml_merge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -27,7 +27,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/build.c: the built archive holds exactly the
+ * Unit tests for src/engine/build.c: the built archive holds exactly the
  * staged files, is named by the dirhash (recomputed here from the formula),
  * stored under externalartifact/<ns>/<name>/ with the right path, url,
  * digest, size and revision; revision/originRevision from sources; labels and
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "artifact/build.h"
+#include "engine/build.h"
 #include "copy_fixture.h"
 
 struct env {

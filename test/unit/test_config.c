@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/config.c: the table-driven parser on a table of every
+ * Unit tests for src/cmd/config.c: the table-driven parser on a table of every
  * type (flag forms, short aliases, lists, env fallback and precedence, every
  * error message), the controller's own flags with Flux's names and defaults,
  * the advertised-address rules, --help, and the built binary's exit codes.
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "duration.h"
+#include "cmd/config.h"
+#include "base/duration.h"
 
 /* ---- a test table with every type ---- */
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the copy engine (src/artifact/copy*.c): every cp-like rule,
+ * Unit tests for the copy engine (src/engine/copy*.c): every cp-like rule,
  * each glob form, each exclude rule, ordering and overwrite, the Merge and
  * Extract strategies, symlinks, and the error messages. Each case has its own
  * source files and the exact expected file map of the staged tree.
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "artifact/copy.h"
+#include "engine/copy.h"
 #include "copy_fixture.h"
 
 #define OPS_MAX 4

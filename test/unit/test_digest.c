@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/digest.c and blake3.c: every algorithm agrees
+ * Unit tests for src/base/digest.c and blake3.c: every algorithm agrees
  * with the reference tools (sha1sum, sha256sum, sha512sum, b3sum) on lengths
  * around block and chunk boundaries and on random data, whatever the update
  * sizes; "<algo>:<hex>" strings round-trip; malformed strings are rejected
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "artifact/digest.h"
+#include "base/digest.h"
 
 struct ref_tool {
 	enum digest_algo algo;

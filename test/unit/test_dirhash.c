@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/dirhash.c against the formula computed
+ * Unit tests for src/engine/dirhash.c against the formula computed
  * independently here (zlib's adler32 over the sorted "%x  %s\n" lines):
  * bytewise ordering across directories, empty files counted, empty
  * directories not, content and name sensitivity.
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "artifact/dirhash.h"
+#include "engine/dirhash.h"
 #include "copy_fixture.h"
 
 static int

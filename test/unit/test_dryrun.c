@@ -1,5 +1,5 @@
 /*
- * Tests for src/dryrun.c through the binary (bin/artifact-generator, built by
+ * Tests for src/cmd/dryrun.c through the binary (bin/artifact-generator, built by
  * make before the suites; run from the repository root): YAML and JSON
  * outputs parse back (YAML with yaml_json_load) and carry the
  * ExternalArtifact and generator fields; default source revisions; stdin
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "artifact/yaml_json.h"
+#include "base/yaml_json.h"
 
 #define BIN "bin/artifact-generator"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/duration.c: Go-syntax durations parse to the same
+ * Unit tests for src/base/duration.c: Go-syntax durations parse to the same
  * nanoseconds as Go's time.ParseDuration, invalid ones are rejected with a
  * reason, and formatting gives the same text as Go's Duration.String.
  *
@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "duration.h"
+#include "base/duration.h"
 
 struct parse_case {
 	const char *in;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/err.c: messages are formatted, prefixed and truncated
+ * Unit tests for src/base/err.c: messages are formatted, prefixed and truncated
  * safely, and errno text is appended.
  */
 #include "testutil.h"
@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 static void
 test_err_set_formats_and_returns_minus_one(void **state)

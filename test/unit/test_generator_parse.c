@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/yaml_json.c and generator_parse.c: YAML typing
+ * Unit tests for src/base/yaml_json.c and generator_parse.c: YAML typing
  * and bounds, emit/load round trips, the model filled from YAML and JSON,
  * multi-document streams, defaults and shape errors.
  */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/generator_parse.h"
-#include "artifact/yaml_json.h"
+#include "generator/generator_parse.h"
+#include "base/yaml_json.h"
 
 static json_t *
 load_ok(const char *yaml)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/generator_validate.c: a valid generator passes,
+ * Unit tests for src/generator/generator_validate.c: a valid generator passes,
  * and each CRD or engine rule, broken on its own, fails with its exact
  * message naming the generator, the field path and the value.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/generator_parse.h"
-#include "artifact/generator_validate.h"
+#include "generator/generator_parse.h"
+#include "generator/generator_validate.h"
 
 static const char *const base_json =
     "{\"apiVersion\":\"source.extensions.fluxcd.io/v1beta1\","

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/glob.c: every syntax form, '**' at any position,
+ * Unit tests for src/base/glob.c: every syntax form, '**' at any position,
  * the pruning query, compile errors with positions, and the cost bound on
  * pathological patterns.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "artifact/glob.h"
+#include "base/glob.h"
 
 struct match_case {
 	const char *pattern;

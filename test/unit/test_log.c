@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/log.c: lines are JSON objects with Flux's key order,
+ * Unit tests for src/base/log.c: lines are JSON objects with Flux's key order,
  * escaping keeps one entry per line, levels filter, the console form matches
  * zap's, and lines from many threads never interleave.
  */
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* 2026-11-22T03:52:29.123Z, computed rather than typed. */
 static int64_t

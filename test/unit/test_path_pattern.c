@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/path_pattern.c: directory discovery (only
+ * Unit tests for src/generator/path_pattern.c: directory discovery (only
  * directories, no symlinks, hidden entries skipped, sorted), rendering of
  * names (lower-cased) and copy operations (original case, glob braces kept),
  * captures, invalid values and name collisions.
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "artifact/generator_parse.h"
-#include "artifact/path_pattern.h"
+#include "generator/generator_parse.h"
+#include "generator/path_pattern.h"
 
 static void
 load_gen(const char *pattern, const char *artifacts, struct generator *g)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/storage*.c: layout and secure path joining,
+ * Unit tests for src/storage/storage*.c: layout and secure path joining,
  * URLs, atomic copy/move, locks, existence and digest verification,
  * removal, retention GC (TTL, records, mtime order, lock files, the file
  * cap) and crash clean-up; planted symlinks are never followed. Every test
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "artifact/storage.h"
+#include "storage/storage.h"
 
 #define ART "externalartifact/ns/app"
 

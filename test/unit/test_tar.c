@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/tar_write.c and tar_read.c: normalized,
+ * Unit tests for src/archive/tar_write.c and tar_read.c: normalized,
  * reproducible archives that GNU tar and Go's archive/tar (build/tools/
  * tarcheck) read as expected; digests equal to sha256sum/b3sum; atomic
  * output; round trips; and hostile archives (built here from raw headers)
@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "artifact/tar.h"
+#include "archive/tar.h"
 
 #define TARCHECK "build/tools/tarcheck"
 

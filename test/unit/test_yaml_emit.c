@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/yaml_emit.h"
+#include "base/yaml_emit.h"
 
 static void
 test_documents_scalars_and_collections(void **state)

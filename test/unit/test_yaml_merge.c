@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/artifact/yaml_merge.c: Helm values semantics (maps
+ * Unit tests for src/engine/yaml_merge.c: Helm values semantics (maps
  * merge recursively, overlay scalars win, lists replaced whole), multi-doc
  * inputs merged in order, null documents, sorted keys, styles and tags kept,
  * aliases expanded, and the errors: invalid YAML, non-mapping documents,
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact/yaml_merge.h"
+#include "engine/yaml_merge.h"
 
 struct merge_case {
 	const char *name;

@@ -1,0 +1,576 @@
+/*
+ * copy: one copy operation with source-watcher's cp-like semantics (see
+ * copy.h). Parsing of `from`/`to`, exclude rules, the literal and glob
+ * cases, recursive directory copies, Overwrite and Merge. Extract lives in
+ * copy_extract.c, the file-system primitives in copy_fs.c.
+ *
+ * Destinations:
+ *   literal file -> "dir/"          dir/<file>
+ *   literal file -> "path"          path, or path/<file> if path is a
+ *                                   directory already staged
+ *   literal dir  -> "dest[/]"       dest/<dir>/... ("" from = the root:
+ *                                   dest/...)
+ *   glob dir/GLOBSTAR -> "dest"      dest/<path below dir>
+ *   other glob   -> "dest"          dest/<full source-relative path>
+ * A matched directory is copied recursively; a glob match whose directory
+ * is matched is not visited again below it.
+ */
+#include "engine/copy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "engine/copy_op.h"
+#include "engine/yaml_merge.h"
+
+bool
+copy_is_tarball(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n >= 7 && strcasecmp(name + n - 7, ".tar.gz") == 0) ||
+	    (n >= 4 && strcasecmp(name + n - 4, ".tgz") == 0);
+}
+
+void
+copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
+{
+	if (o->c->report != NULL)
+		o->c->report(o->c->report_ctx, o->c->artifact, o->op->from,
+		    o->op->to, path, size);
+}
+
+int
+copy_op_cancelled(const struct copy_op *o, struct err *e)
+{
+	if (o->c->cancel != NULL && *o->c->cancel)
+		return err_set(e, "cancelled");
+	return 0;
+}
+
+/* Normalizes a relative path: drops empty and "." components; ".." is an
+ * error. out has COPY_PATH_MAX bytes. */
+static int
+copy_normalize(const char *in, char *out, const char *what, struct err *e)
+{
+	const char *s = in, *end;
+	size_t n = 0, len;
+
+	out[0] = '\0';
+	while (*s != '\0') {
+		end = strchrnul(s, '/');
+		len = (size_t)(end - s);
+		if (len == 2 && s[0] == '.' && s[1] == '.')
+			return err_set(e, "%s path must not contain '..'", what);
+		if (len > 0 && !(len == 1 && s[0] == '.')) {
+			if (n + len + 2 > COPY_PATH_MAX)
+				return err_set(e, "%s path is too long", what);
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, s, len);
+			n += len;
+			out[n] = '\0';
+		}
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* The literal prefix of pattern: the components before the first one with
+ * a glob metacharacter. */
+static void
+copy_literal_prefix(const char *pattern, char *out)
+{
+	const char *s = pattern, *end;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (*s != '\0') {
+		end = strchrnul(s, '/');
+		if (memchr(s, '*', (size_t)(end - s)) ||
+		    memchr(s, '?', (size_t)(end - s)) ||
+		    memchr(s, '[', (size_t)(end - s)) ||
+		    memchr(s, '{', (size_t)(end - s)) ||
+		    memchr(s, '\\', (size_t)(end - s)))
+			break;
+		if (end > s && !(end - s == 1 && *s == '.')) {
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, s, (size_t)(end - s));
+			n += (size_t)(end - s);
+			out[n] = '\0';
+		}
+		s = *end ? end + 1 : end;
+	}
+}
+
+static const struct build_source *
+copy_find_source(const struct copy_ctx *c, const char *alias)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_sources; i++)
+		if (strcmp(c->sources[i].alias, alias) == 0)
+			return &c->sources[i];
+	return NULL;
+}
+
+static int
+copy_parse_from(struct copy_op *o, struct err *e)
+{
+	const char *from = o->op->from, *slash;
+	const struct build_source *src;
+	size_t alen;
+
+	if (from[0] != '@' || (slash = strchr(from, '/')) == NULL)
+		return err_set(e, "'from' must be '@<alias>/<pattern>'");
+	alen = (size_t)(slash - from - 1);
+	if (alen == 0 || alen >= sizeof(o->alias_buf))
+		return err_set(e, "invalid source alias in 'from'");
+	memcpy(o->alias_buf, from + 1, alen);
+	o->alias_buf[alen] = '\0';
+	o->alias = o->alias_buf;
+	if ((src = copy_find_source(o->c, o->alias)) == NULL)
+		return err_set(e, "source alias '%s' is not declared",
+		    o->alias);
+	if (strlen(slash + 1) >= COPY_PATH_MAX)
+		return err_set(e, "'from' is too long");
+	/* normalizing also refuses '..' in globs */
+	if (copy_normalize(slash + 1, o->base, "source", e) != 0)
+		return -1;
+	o->literal = !glob_has_meta(slash + 1);
+	if (o->literal) {
+		strcpy(o->pattern, o->base);	/* a file: its own base */
+		return 0;
+	}
+	strcpy(o->pattern, slash + 1);
+	if (glob_compile(o->pattern, &o->glob, e) != 0)
+		return -1;
+	copy_literal_prefix(o->pattern, o->base);
+	return 0;
+}
+
+/* "dir/" then a globstar (dir literal) strips "dir/" from matches. */
+static void
+copy_set_strip(struct copy_op *o)
+{
+	char norm[COPY_PATH_MAX];
+	size_t n;
+	struct err ignored;
+
+	if (copy_normalize(o->pattern, norm, "source", &ignored) != 0)
+		return;
+	n = strlen(norm);
+	if (n < 3 || strcmp(norm + n - 3, "/**") != 0)
+		return;
+	norm[n - 3] = '\0';
+	if (!glob_has_meta(norm) && strcmp(norm, o->base) == 0)
+		o->strip = strlen(norm) + 1;
+}
+
+static int
+copy_parse_to(struct copy_op *o, struct err *e)
+{
+	const char *to = o->op->to;
+	size_t n;
+
+	if (strncmp(to, "@artifact/", 10) != 0)
+		return err_set(e, "'to' must start with '@artifact/'");
+	to += 10;
+	n = strlen(to);
+	if (n >= COPY_PATH_MAX)
+		return err_set(e, "'to' is too long");
+	o->dest_slash = n == 0 || to[n - 1] == '/';
+	return copy_normalize(to, o->dest, "destination", e);
+}
+
+static int
+copy_compile_excludes(struct copy_op *o, struct err *e)
+{
+	size_t i, n = o->op->n_exclude;
+
+	if (n == 0)
+		return 0;
+	o->excl = calloc(n, sizeof(*o->excl));
+	o->excl_noslash = calloc(n, sizeof(*o->excl_noslash));
+	if (o->excl == NULL || o->excl_noslash == NULL)
+		return err_set(e, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (glob_compile(o->op->exclude[i], &o->excl[i], e) != 0)
+			return err_prefix(e, "exclude");
+		o->excl_noslash[i] = strchr(o->op->exclude[i], '/') == NULL;
+		o->n_excl = i + 1;
+	}
+	return 0;
+}
+
+static bool
+copy_excluded(const struct copy_op *o, const char *rel)
+{
+	size_t i, blen = strlen(o->base);
+	const char *sub = NULL, *base = strrchr(rel, '/');
+
+	if (o->n_excl == 0)
+		return false;
+	if (blen > 0 && strncmp(rel, o->base, blen) == 0 && rel[blen] == '/')
+		sub = rel + blen + 1;
+	base = base ? base + 1 : rel;
+	for (i = 0; i < o->n_excl; i++) {
+		if (glob_match(o->excl[i], rel) ||
+		    (sub != NULL && glob_match(o->excl[i], sub)) ||
+		    (o->excl_noslash[i] && glob_match(o->excl[i], base)))
+			return true;
+	}
+	return false;
+}
+
+static void
+copy_op_free(struct copy_op *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_excl; i++)
+		glob_free(o->excl[i]);
+	free(o->excl);
+	free(o->excl_noslash);
+	glob_free(o->glob);
+	if (o->src_fd >= 0)
+		close(o->src_fd);
+}
+
+/* Merges (Merge strategy, destination present) or stages one file. */
+static int
+copy_file(struct copy_op *o, int src_dirfd, const char *src_name,
+    const char *src_rel, int dst_dirfd, const char *dst_name,
+    const char *dst_rel, struct err *e)
+{
+	char *base = NULL, *overlay = NULL, *merged = NULL;
+	size_t blen, olen, mlen;
+	enum copy_fs_kind kind;
+	uint64_t size = 0;
+	int rc;
+
+	if (copy_op_cancelled(o, e) != 0)
+		return -1;
+	if (o->op->strategy != COPY_MERGE ||
+	    copy_fs_kind(dst_dirfd, dst_name, &kind) != 0 ||
+	    kind != COPY_FS_FILE) {
+		if (copy_fs_stage_file(src_dirfd, src_name, dst_dirfd,
+		    dst_name, o->c->report != NULL ? &size : NULL, e) != 0)
+			return err_prefix(e, "copy '%s' to '%s'", src_rel,
+			    dst_rel);
+		copy_op_report(o, dst_rel, size);
+		return 0;
+	}
+	rc = copy_fs_read_file(dst_dirfd, dst_name, YAML_MERGE_MAX_BYTES,
+	    &base, &blen, e);
+	if (rc == 0)
+		rc = copy_fs_read_file(src_dirfd, src_name,
+		    YAML_MERGE_MAX_BYTES, &overlay, &olen, e);
+	if (rc == 0)
+		rc = yaml_merge(base, blen, dst_rel, overlay, olen, src_rel,
+		    &merged, &mlen, e);
+	if (rc == 0)
+		rc = copy_fs_write_file(dst_dirfd, dst_name, merged, mlen, e);
+	if (rc == 0)
+		copy_op_report(o, dst_rel, mlen);
+	free(base);
+	free(overlay);
+	free(merged);
+	return rc == 0 ? 0 : err_prefix(e, "merge '%s' into '%s'", src_rel,
+	    dst_rel);
+}
+
+/* Splits rel into its parent (in the tree, created) and its last name. */
+static int
+copy_open_parent(struct copy_op *o, const char *rel, int *fd,
+    const char **name, struct err *e)
+{
+	char parent[COPY_PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+
+	if (*rel == '\0')
+		return err_set(e, "empty destination file name");
+	*name = slash ? slash + 1 : rel;
+	memcpy(parent, rel, slash ? (size_t)(slash - rel) : 0);
+	parent[slash ? (size_t)(slash - rel) : 0] = '\0';
+	return copy_fs_open_dir(o->c->tree_fd, parent, true, fd, e);
+}
+
+static int
+copy_file_to(struct copy_op *o, int src_dirfd, const char *src_name,
+    const char *src_rel, const char *dst_rel, struct err *e)
+{
+	const char *name;
+	int fd, rc;
+
+	if (copy_open_parent(o, dst_rel, &fd, &name, e) != 0)
+		return -1;
+	rc = copy_file(o, src_dirfd, src_name, src_rel, fd, name, dst_rel, e);
+	close(fd);
+	return rc;
+}
+
+/* Copies the directory src_fd (src_rel) into the staging dir dst_rel. */
+static int
+copy_tree(struct copy_op *o, int src_fd, const char *src_rel,
+    const char *dst_rel, int depth, struct err *e)
+{
+	char srel[COPY_PATH_MAX], drel[COPY_PATH_MAX];
+	struct copy_fs_entry *l;
+	size_t n, i;
+	int dfd, cfd, rc = 0;
+
+	if (depth > COPY_DEPTH_MAX)
+		return err_set(e, "'%s' is nested deeper than %d levels",
+		    src_rel, COPY_DEPTH_MAX);
+	if (copy_fs_open_dir(o->c->tree_fd, dst_rel, true, &dfd, e) != 0)
+		return -1;
+	if (copy_fs_list(src_fd, src_rel, &l, &n, e) != 0) {
+		close(dfd);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (l[i].kind == COPY_FS_OTHER)
+			continue;
+		if ((rc = copy_path_join(srel, src_rel, l[i].name, e)) != 0 ||
+		    (rc = copy_path_join(drel, dst_rel, l[i].name, e)) != 0)
+			break;
+		if (copy_excluded(o, srel))
+			continue;
+		if (l[i].kind == COPY_FS_FILE) {
+			rc = copy_file(o, src_fd, l[i].name, srel, dfd,
+			    l[i].name, drel, e);
+			continue;
+		}
+		cfd = openat(src_fd, l[i].name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0) {
+			rc = err_sys(e, errno, "open '%s'", srel);
+			break;
+		}
+		rc = copy_tree(o, cfd, srel, drel, depth + 1, e);
+		close(cfd);
+	}
+	copy_fs_list_free(l, n);
+	close(dfd);
+	return rc;
+}
+
+static int
+copy_literal_dir(struct copy_op *o, int pfd, const char *name,
+    const char *rel, struct err *e)
+{
+	char drel[COPY_PATH_MAX];
+	int cfd, rc;
+
+	if (o->op->strategy == COPY_EXTRACT)
+		return err_set(e, "the Extract strategy does not accept a "
+		    "directory ('%s')", *rel ? rel : "/");
+	if (copy_path_join(drel, o->dest, name, e) != 0)
+		return -1;
+	cfd = openat(pfd, *name ? name : ".",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0)
+		return err_sys(e, errno, "open '%s'", rel);
+	rc = copy_tree(o, cfd, rel, drel, 0, e);
+	close(cfd);
+	return rc;
+}
+
+static int
+copy_literal_file(struct copy_op *o, int pfd, const char *name,
+    const char *rel, struct err *e)
+{
+	char drel[COPY_PATH_MAX];
+	int dfd;
+
+	if (copy_excluded(o, rel))
+		return 0;
+	if (o->op->strategy == COPY_EXTRACT) {
+		if (!copy_is_tarball(name))
+			return err_set(e, "the Extract strategy requires a "
+			    "tarball (.tar.gz or .tgz), got '%s'", rel);
+		return copy_extract(o, pfd, name, rel, o->dest, e);
+	}
+	if (o->dest_slash) {
+		if (copy_path_join(drel, o->dest, name, e) != 0)
+			return -1;
+	} else if (copy_fs_open_dir(o->c->tree_fd, o->dest, false, &dfd,
+	    e) == 0) {
+		close(dfd);
+		if (copy_path_join(drel, o->dest, name, e) != 0)
+			return -1;
+	} else
+		strcpy(drel, o->dest);
+	return copy_file_to(o, pfd, name, rel, drel, e);
+}
+
+static int
+copy_literal(struct copy_op *o, struct err *e)
+{
+	char parent[COPY_PATH_MAX];
+	const char *rel = o->pattern, *slash = strrchr(rel, '/'), *name;
+	enum copy_fs_kind kind = COPY_FS_DIR;
+	int pfd, rc;
+
+	name = slash ? slash + 1 : rel;
+	memcpy(parent, rel, slash ? (size_t)(slash - rel) : 0);
+	parent[slash ? (size_t)(slash - rel) : 0] = '\0';
+	if (copy_fs_open_dir(o->src_fd, parent, false, &pfd, e) != 0)
+		return err_set(e, "'%s' does not exist in source '%s' (or a "
+		    "parent is a symlink or a file)", rel, o->alias);
+	if (*name != '\0' && copy_fs_kind(pfd, name, &kind) != 0)
+		rc = err_set(e, "'%s' does not exist in source '%s'", rel,
+		    o->alias);
+	else if (kind == COPY_FS_OTHER)
+		rc = err_set(e, "'%s' in source '%s' is a symlink or a special "
+		    "file (not followed)", rel, o->alias);
+	else if (kind == COPY_FS_DIR)
+		rc = copy_literal_dir(o, pfd, name, rel, e);
+	else
+		rc = copy_literal_file(o, pfd, name, rel, e);
+	close(pfd);
+	return rc;
+}
+
+static int copy_glob_walk(struct copy_op *o, int dirfd, const char *rel,
+    int depth, struct err *e);
+
+static int
+copy_glob_descend(struct copy_op *o, int dirfd, const char *name,
+    const char *rel, int depth, struct err *e)
+{
+	int cfd, rc;
+
+	if (depth >= COPY_DEPTH_MAX)
+		return err_set(e, "'%s' is nested deeper than %d levels", rel,
+		    COPY_DEPTH_MAX);
+	cfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (cfd < 0)
+		return err_sys(e, errno, "open '%s'", rel);
+	rc = copy_glob_walk(o, cfd, rel, depth + 1, e);
+	close(cfd);
+	return rc;
+}
+
+/* One entry that the `from` glob matched. */
+static int
+copy_glob_hit(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
+    const char *rel, int depth, struct err *e)
+{
+	char drel[COPY_PATH_MAX];
+	int cfd, rc;
+
+	o->matches++;
+	if (copy_excluded(o, rel)) {
+		o->excluded++;
+		return 0;
+	}
+	if (o->op->strategy == COPY_EXTRACT) {
+		if (ent->kind == COPY_FS_DIR)
+			return glob_match_below(o->glob, rel) ?
+			    copy_glob_descend(o, dirfd, ent->name, rel, depth,
+			    e) : 0;
+		if (!copy_is_tarball(ent->name))
+			return 0;
+		return copy_extract(o, dirfd, ent->name, rel, o->dest, e);
+	}
+	if (copy_path_join(drel, o->dest, rel + (o->strip <= strlen(rel) ?
+	    o->strip : 0), e) != 0)
+		return -1;
+	if (ent->kind == COPY_FS_FILE)
+		return copy_file_to(o, dirfd, ent->name, rel, drel, e);
+	cfd = openat(dirfd, ent->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (cfd < 0)
+		return err_sys(e, errno, "open '%s'", rel);
+	rc = copy_tree(o, cfd, rel, drel, depth + 1, e);
+	close(cfd);
+	return rc;
+}
+
+static int
+copy_glob_walk(struct copy_op *o, int dirfd, const char *rel, int depth,
+    struct err *e)
+{
+	char child[COPY_PATH_MAX];
+	struct copy_fs_entry *l;
+	size_t n, i;
+	int rc = 0;
+
+	if (copy_fs_list(dirfd, *rel ? rel : ".", &l, &n, e) != 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (l[i].kind == COPY_FS_OTHER)
+			continue;
+		if ((rc = copy_path_join(child, rel, l[i].name, e)) != 0)
+			break;
+		if (glob_match(o->glob, child))
+			rc = copy_glob_hit(o, dirfd, &l[i], child, depth, e);
+		else if (l[i].kind == COPY_FS_DIR && copy_excluded(o, child))
+			o->skipped_dirs++;
+		else if (l[i].kind == COPY_FS_DIR &&
+		    glob_match_below(o->glob, child))
+			rc = copy_glob_descend(o, dirfd, l[i].name, child,
+			    depth, e);
+	}
+	copy_fs_list_free(l, n);
+	return rc;
+}
+
+static int
+copy_glob(struct copy_op *o, struct err *e)
+{
+	int fd, rc = 0;
+	struct err ignored;
+
+	copy_set_strip(o);
+	if (copy_fs_open_dir(o->src_fd, o->base, false, &fd, &ignored) == 0) {
+		rc = copy_glob_walk(o, fd, o->base, 0, e);
+		close(fd);
+	}
+	if (rc != 0)
+		return -1;
+	if (o->matches == 0 && o->skipped_dirs == 0)
+		return err_set(e, "no files match pattern '%s' in source '%s'",
+		    o->pattern, o->alias);
+	if (o->matches == o->excluded)
+		return err_set(e, "all files matching pattern '%s' in source "
+		    "'%s' were excluded", o->pattern, o->alias);
+	return 0;
+}
+
+int
+copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
+    struct err *e)
+{
+	struct copy_op o = { .c = c, .op = op, .src_fd = -1 };
+	const struct build_source *src;
+	int rc;
+
+	rc = copy_parse_from(&o, e);
+	if (rc == 0)
+		rc = copy_parse_to(&o, e);
+	if (rc == 0)
+		rc = copy_compile_excludes(&o, e);
+	if (rc == 0) {
+		src = copy_find_source(c, o.alias);
+		o.src_fd = open(src->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (o.src_fd < 0)
+			rc = err_sys(e, errno, "open source '%s' directory '%s'",
+			    o.alias, src->dir);
+	}
+	if (rc == 0)
+		rc = o.literal ? copy_literal(&o, e) : copy_glob(&o, e);
+	copy_op_free(&o);
+	if (rc != 0)
+		return err_prefix(e, "artifact '%s': copy '%s' -> '%s'",
+		    c->artifact, op->from, op->to);
+	return 0;
+}

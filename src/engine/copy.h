@@ -1,0 +1,42 @@
+/*
+ * copy: applies one copy operation of an artifact (`from` -> `to`, with
+ * exclude rules and a strategy) from the source trees into a staging tree,
+ * with source-watcher's cp-like semantics (see the README, "Copy
+ * semantics"). Called by build.c once per operation, in order.
+ *
+ * Sources are walked with openat/fdopendir and never followed through a
+ * symlink (symlinks, devices, fifos and sockets are skipped). Files are
+ * staged by hard link when possible; merged and extracted files are always
+ * new files renamed into place, so a source file is never written.
+ *
+ * Pure and synchronous (thread-pool safe). Every error message names the
+ * artifact, the operation "'<from>' -> '<to>'" and the reason.
+ */
+#ifndef AG_COPY_H
+#define AG_COPY_H
+
+#include <stddef.h>
+
+#include "engine/build.h"
+#include "generator/generator.h"
+#include "base/err.h"
+
+struct copy_ctx {
+	const char *artifact;		/* for messages and reports */
+	int tree_fd;			/* the staging tree (not consumed) */
+	const char *scratch;		/* directory for extraction scratch,
+					 * on the same file system as the tree */
+	const struct build_source *sources;
+	size_t n_sources;
+	const volatile int *cancel;	/* optional */
+	build_report_fn report;		/* optional */
+	void *report_ctx;
+};
+
+int copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
+    struct err *e);
+
+/* True for names ending in .tar.gz or .tgz (any case). */
+bool copy_is_tarball(const char *name);
+
+#endif
