@@ -50,6 +50,16 @@ FUZZ_SRC   := $(sort $(wildcard test/fuzz/fuzz_*.c))
 
 DEPS_STAMP := $(BUILD)/.bootstrap-test
 
+# The packages must be installed before make reads anything that depends on
+# them: the pkg-config lines above and llhttp's sources (a rule whose source
+# file is missing is no rule at all). The stamp is an (empty) makefile: make
+# remakes included makefiles first, then restarts and reads everything again,
+# so a fresh machine's first `make demo` or `make test` sees the installed
+# files. `make clean` alone installs nothing.
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+include $(DEPS_STAMP)
+endif
+
 .PHONY: all test unit-test demo fuzz clean deps tools \
         bench-archive bench-build bench-informer
 .DELETE_ON_ERROR:

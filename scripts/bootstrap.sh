@@ -4,9 +4,13 @@
 # fresh machine needs nothing but the README's commands. As root it runs
 # apt-get (after one `apt-get update`); otherwise it prints the exact command.
 #
-# usage: scripts/bootstrap.sh [build|test|fuzz|bench|all]
+# usage: scripts/bootstrap.sh [--list] [build|test|fuzz|bench|all]
+#   --list prints the profile's packages, one a line, and installs nothing
+#   (scripts/fresh-machine-check.sh removes exactly these).
 set -euo pipefail
 
+list=0
+if [ "${1:-}" = "--list" ]; then list=1; shift; fi
 profile=${1:-test}
 
 build_pkgs=(gcc make pkg-config libuv1-dev libyaml-dev zlib1g-dev libtar-dev
@@ -23,6 +27,8 @@ bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${bench_pkgs[@]}") ;;
 *) echo "bootstrap: unknown profile '$profile' (build|test|fuzz|bench|all)" >&2; exit 2 ;;
 esac
+
+if [ "$list" = 1 ]; then printf '%s\n' "${want[@]}"; exit 0; fi
 
 missing=()
 for p in "${want[@]}"; do
