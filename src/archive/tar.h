@@ -83,6 +83,10 @@ int tar_path_cmp(const char *a, const char *b);
 /* True for the version-control directory names the writer skips. */
 bool tar_is_vcs_dir(const char *basename);
 
+/* True for a file name ending in .tar.gz or .tgz (any case): what the
+ * Extract strategy unpacks and dry-run accepts as a source archive. */
+bool tar_name_is_tarball(const char *name);
+
 struct tar_read_limits {
 	uint64_t max_bytes;	/* total uncompressed file bytes; 0 = default */
 	uint64_t max_entries;	/* entries of any kind; 0 = default */

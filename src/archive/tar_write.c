@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -79,6 +80,15 @@ tar_is_vcs_dir(const char *name)
 		if (strcmp(name, vcs[i]) == 0)
 			return true;
 	return false;
+}
+
+bool
+tar_name_is_tarball(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n >= 7 && strcasecmp(name + n - 7, ".tar.gz") == 0) ||
+	    (n >= 4 && strcasecmp(name + n - 4, ".tgz") == 0);
 }
 
 int

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 #include "base/yaml_json.h"
 #include "cmd/config.h"
 #include "base/err.h"
+#include "base/fs_tree.h"
 
 #define DR_MAX_FILES 64
 #define DR_STR(x) #x
@@ -444,31 +444,6 @@ dir_digest(const char *dir, enum digest_algo algo,
 	return rc;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static bool
-is_tarball(const char *path)
-{
-	size_t n = strlen(path);
-
-	return (n > 7 && strcasecmp(path + n - 7, ".tar.gz") == 0) ||
-	    (n > 4 && strcasecmp(path + n - 4, ".tgz") == 0);
-}
-
 static char *
 make_tmpdir(const char *prefix, struct err *e)
 {
@@ -515,7 +490,7 @@ source_prepare(struct dr *d, const struct dr_pair *p, struct dr_source *s,
 			return err_set(e, "out of memory");
 		if (rev == NULL && dir_digest(s->dir, d->algo, digest, e) < 0)
 			return -1;
-	} else if (S_ISREG(st.st_mode) && is_tarball(p->value)) {
+	} else if (S_ISREG(st.st_mode) && tar_name_is_tarball(p->value)) {
 		if ((s->tmpdir = make_tmpdir("artifact-generator-src", e)) == NULL)
 			return -1;
 		if (targz_extract_file(p->value, s->tmpdir, NULL, e) < 0)
@@ -921,9 +896,13 @@ out:
 static void
 dr_free(struct dr *d)
 {
+	struct err e;
+
 	for (size_t i = 0; i < d->n_src; i++) {
-		if (d->src[i].tmpdir != NULL)
-			rm_tree(d->src[i].tmpdir);
+		if (d->src[i].tmpdir != NULL &&
+		    fs_tree_remove(AT_FDCWD, d->src[i].tmpdir, &e) != 0)
+			fprintf(stderr, "artifact-generator: warning: %s\n",
+			    e.msg);
 		free(d->src[i].tmpdir);
 		free(d->src[i].dir);
 		free(d->src[i].revision);

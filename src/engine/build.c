@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs_tree.h"
 #include "engine/build_ignore.h"
 #include "engine/copy.h"
 #include "engine/copy_fs.h"
@@ -109,7 +110,7 @@ build_staging_remove(struct build_staging *st)
 		*slash = '\0';
 		fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
-			copy_fs_remove(fd, slash + 1, &ignored);
+			fs_tree_remove(fd, slash + 1, &ignored);
 			close(fd);
 		}
 	}
@@ -383,7 +384,7 @@ artifact_record_free(struct artifact_record *r)
 int
 build_staging_cleanup(struct storage *s, struct err *e)
 {
-	if (copy_fs_remove(s->root_fd, ".staging", e) != 0)
+	if (fs_tree_remove(s->root_fd, ".staging", e) != 0)
 		return err_prefix(e, "clean up '%s/.staging'", s->root);
 	return 0;
 }

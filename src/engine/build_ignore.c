@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs_tree.h"
 #include "engine/copy_fs.h"
 
 /* Patterns matched against one path component, any file or directory. */
@@ -63,7 +64,7 @@ build_ignore_dir(int dirfd, const char *rel, int depth, struct err *e)
 		if ((rc = copy_path_join(path, rel, l[i].name, e)) != 0)
 			break;
 		if (build_ignore_name(l[i].name, is_dir)) {
-			rc = copy_fs_remove(dirfd, l[i].name, e);
+			rc = fs_tree_remove(dirfd, l[i].name, e);
 			continue;
 		}
 		if (!is_dir)

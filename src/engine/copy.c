@@ -24,17 +24,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "archive/tar.h"
 #include "engine/copy_op.h"
 #include "engine/yaml_merge.h"
-
-bool
-copy_is_tarball(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n >= 7 && strcasecmp(name + n - 7, ".tar.gz") == 0) ||
-	    (n >= 4 && strcasecmp(name + n - 4, ".tgz") == 0);
-}
 
 void
 copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
@@ -392,7 +384,7 @@ copy_literal_file(struct copy_op *o, int pfd, const char *name,
 	if (copy_excluded(o, rel))
 		return 0;
 	if (o->op->strategy == COPY_EXTRACT) {
-		if (!copy_is_tarball(name))
+		if (!tar_name_is_tarball(name))
 			return err_set(e, "the Extract strategy requires a "
 			    "tarball (.tar.gz or .tgz), got '%s'", rel);
 		return copy_extract(o, pfd, name, rel, o->dest, e);
@@ -477,7 +469,7 @@ copy_glob_hit(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
 			return glob_match_below(o->glob, rel) ?
 			    copy_glob_descend(o, dirfd, ent->name, rel, depth,
 			    e) : 0;
-		if (!copy_is_tarball(ent->name))
+		if (!tar_name_is_tarball(ent->name))
 			return 0;
 		return copy_extract(o, dirfd, ent->name, rel, o->dest, e);
 	}

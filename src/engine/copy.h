@@ -36,7 +36,4 @@ struct copy_ctx {
 int copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
     struct err *e);
 
-/* True for names ending in .tar.gz or .tgz (any case). */
-bool copy_is_tarball(const char *name);
-
 #endif

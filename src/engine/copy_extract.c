@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs_tree.h"
 #include "engine/copy_op.h"
 #include "archive/tar.h"
 
@@ -107,7 +108,7 @@ copy_extract(struct copy_op *o, int src_dirfd, const char *src_name,
 	}
 	pfd = open(o->c->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0) {
-		copy_fs_remove(pfd, strrchr(scratch, '/') + 1, &cleanup);
+		fs_tree_remove(pfd, strrchr(scratch, '/') + 1, &cleanup);
 		close(pfd);
 	}
 	if (rc != 0)

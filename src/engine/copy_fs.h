@@ -67,9 +67,6 @@ int copy_fs_write_file(int dst_dirfd, const char *dst_name, const void *data,
 int copy_fs_read_file(int dirfd, const char *name, size_t max, char **out,
     size_t *len, struct err *e);
 
-/* Removes name (a file or a whole tree) from dirfd; a missing name is fine. */
-int copy_fs_remove(int dirfd, const char *name, struct err *e);
-
 /* "a" + "b" -> "a/b" ("" is the root); -1 when longer than COPY_PATH_MAX. */
 int copy_path_join(char *out, const char *a, const char *b, struct err *e);
 

@@ -16,7 +16,6 @@
 #include "storage/storage.h"
 #include "storage/storage_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,8 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Deepest tree storage_remove_all descends into below an artifact dir. */
-#define STORAGE_REMOVE_DEPTH 8
+#include "base/fs_tree.h"
 
 /* Creates every missing directory of an absolute or relative path. */
 static int
@@ -416,49 +414,6 @@ storage_remove(struct storage *s, const struct storage_ref *ref,
 	return rc;
 }
 
-/*
- * Removes name below parent: a directory recursively, anything else
- * (symlinks included, never followed) by unlinking the entry itself.
- */
-static int
-storage_tree_remove(int parent, const char *name, int depth, struct err *e)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	int fd, rc = 0;
-
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : err_sys(e, errno, "stat %s", name);
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(parent, name, 0) != 0 && errno != ENOENT)
-			return err_sys(e, errno, "remove %s", name);
-		return 0;
-	}
-	if (depth >= STORAGE_REMOVE_DEPTH)
-		return err_set(e, "remove %s: directory tree deeper than %d",
-		    name, STORAGE_REMOVE_DEPTH);
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, errno, "open %s", name);
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return err_sys(e, errno, "read %s", name);
-	}
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		rc = storage_tree_remove(dirfd(dir), de->d_name, depth + 1, e);
-	}
-	closedir(dir);
-	if (rc != 0)
-		return err_prefix(e, "in %s", name);
-	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-		return err_sys(e, errno, "remove directory %s", name);
-	return 0;
-}
-
 int
 storage_remove_all(struct storage *s, const struct storage_ref *ref,
     struct err *e)
@@ -473,7 +428,7 @@ storage_remove_all(struct storage *s, const struct storage_ref *ref,
 	if (storage_walk_open(s, ref, 2, false, &nsfd, &missing, e) != 0)
 		return missing ? 0 : err_prefix(e, "remove artifact directory "
 		    "%s", shown);
-	rc = storage_tree_remove(nsfd, ref->name, 0, e);
+	rc = fs_tree_remove(nsfd, ref->name, e);
 	close(nsfd);
 	if (rc != 0)
 		return err_prefix(e, "remove artifact directory %s", shown);
