@@ -16,21 +16,10 @@
 #include <stdint.h>
 
 #include "base/digest.h"
+#include "engine/copy.h"
 #include "generator/generator.h"
 #include "storage/storage.h"
 #include "base/err.h"
-
-/* One source's local contents and identity. */
-struct build_source {
-	const char *alias;
-	const char *dir;		/* extracted source tree */
-	const char *revision;		/* e.g. "main@sha1:..." */
-	const char *origin_revision;	/* NULL when the source has none */
-};
-
-/* Called for each file a copy operation writes (for --verbose). */
-typedef void (*build_report_fn)(void *ctx, const char *artifact,
-    const char *from, const char *to, const char *path, uint64_t size);
 
 struct build_opts {
 	enum digest_algo algo;

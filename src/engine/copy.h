@@ -16,10 +16,22 @@
 #define AG_COPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "engine/build.h"
 #include "generator/generator.h"
 #include "base/err.h"
+
+/* One source's local contents and identity. */
+struct build_source {
+	const char *alias;
+	const char *dir;		/* extracted source tree */
+	const char *revision;		/* e.g. "main@sha1:..." */
+	const char *origin_revision;	/* NULL when the source has none */
+};
+
+/* Called for each file a copy operation writes (for --verbose). */
+typedef void (*build_report_fn)(void *ctx, const char *artifact,
+    const char *from, const char *to, const char *path, uint64_t size);
 
 struct copy_ctx {
 	const char *artifact;		/* for messages and reports */
