@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,7 +36,10 @@
 #define BUILD_KIND "ExternalArtifact"
 
 struct build_staging {
-	char *dir;		/* <root>/.staging/<name>-XXXXXX */
+	int staging_fd;		/* <root>/.staging, opened without following
+				 * a symlink */
+	char *leaf;		/* <name>-XXXXXX inside it */
+	char *dir;		/* <root>/.staging/<leaf> */
 	char *tree;		/* dir/tree */
 	char *scratch;		/* dir/scratch */
 	int tree_fd;
@@ -101,52 +105,102 @@ static void
 build_staging_remove(struct build_staging *st)
 {
 	struct err ignored;
-	char *slash;
-	int fd;
 
 	if (st->tree_fd >= 0)
 		close(st->tree_fd);
-	if (st->dir != NULL && (slash = strrchr(st->dir, '/')) != NULL) {
-		*slash = '\0';
-		fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fs_tree_remove(fd, slash + 1, &ignored);
-			close(fd);
-		}
+	if (st->staging_fd >= 0) {
+		if (st->leaf != NULL)
+			fs_tree_remove(st->staging_fd, st->leaf, &ignored);
+		close(st->staging_fd);
 	}
+	free(st->leaf);
 	free(st->dir);
 	free(st->tree);
 	free(st->scratch);
+}
+
+/* mkdtemp relative to a directory descriptor: creates <prefix>-XXXXXX in
+ * dirfd with a fresh random suffix; *leaf is the malloc'd name. */
+static int
+build_mkdtempat(int dirfd, const char *prefix, char **leaf, struct err *e)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char rnd[6];
+	char *name;
+	size_t n;
+
+	if (asprintf(&name, "%s-XXXXXX", prefix) < 0)
+		return err_set(e, "out of memory");
+	n = strlen(name);
+	for (int tries = 0; tries < 64; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			break;
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			name[n - 6 + i] = set[rnd[i] % (sizeof(set) - 1)];
+		if (mkdirat(dirfd, name, 0700) == 0) {
+			*leaf = name;
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	err_sys(e, errno, "create a staging directory like '%s'", name);
+	free(name);
+	return -1;
+}
+
+/* The staging paths handed to the archive writer and the extractor must
+ * name the directories the descriptors hold. */
+static int
+build_staging_check(const struct build_staging *st, struct err *e)
+{
+	struct stat by_fd, by_path;
+
+	if (fstat(st->tree_fd, &by_fd) != 0 || stat(st->tree, &by_path) != 0 ||
+	    by_fd.st_dev != by_path.st_dev || by_fd.st_ino != by_path.st_ino)
+		return err_set(e, "staging directory '%s' does not resolve to "
+		    "the one created in the storage", st->tree);
+	return 0;
 }
 
 static int
 build_staging_create(struct storage *s, const char *name,
     struct build_staging *st, struct err *e)
 {
+	int dfd;
+
 	if (mkdirat(s->root_fd, ".staging", 0700) != 0 && errno != EEXIST)
 		return err_sys(e, errno, "create '%s/.staging'", s->root);
-	if (asprintf(&st->dir, "%s/.staging/%s-XXXXXX", s->root, name) < 0) {
+	st->staging_fd = openat(s->root_fd, ".staging", O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->staging_fd < 0)
+		return err_sys(e, errno, "open '%s/.staging' (it must be a "
+		    "directory, not a symlink)", s->root);
+	if (build_mkdtempat(st->staging_fd, name, &st->leaf, e) != 0)
+		return -1;
+	if (asprintf(&st->dir, "%s/.staging/%s", s->root, st->leaf) < 0)
 		st->dir = NULL;
+	if (st->dir == NULL || asprintf(&st->tree, "%s/tree", st->dir) < 0)
+		st->tree = NULL;
+	if (st->tree == NULL || asprintf(&st->scratch, "%s/scratch",
+	    st->dir) < 0)
+		st->scratch = NULL;
+	if (st->scratch == NULL)
 		return err_set(e, "out of memory");
-	}
-	if (mkdtemp(st->dir) == NULL) {
-		err_sys(e, errno, "create staging directory '%s'", st->dir);
-		free(st->dir);
-		st->dir = NULL;
+	dfd = openat(st->staging_fd, st->leaf, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || mkdirat(dfd, "tree", 0750) != 0 ||
+	    mkdirat(dfd, "scratch", 0700) != 0 ||
+	    (st->tree_fd = openat(dfd, "tree", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		err_sys(e, errno, "create staging tree in '%s'", st->dir);
+		if (dfd >= 0)
+			close(dfd);
 		return -1;
 	}
-	if (asprintf(&st->tree, "%s/tree", st->dir) < 0)
-		st->tree = NULL;
-	if (asprintf(&st->scratch, "%s/scratch", st->dir) < 0)
-		st->scratch = NULL;
-	if (st->tree == NULL || st->scratch == NULL)
-		return err_set(e, "out of memory");
-	if (mkdir(st->tree, 0750) != 0 || mkdir(st->scratch, 0700) != 0)
-		return err_sys(e, errno, "create staging tree in '%s'", st->dir);
-	st->tree_fd = open(st->tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (st->tree_fd < 0)
-		return err_sys(e, errno, "open '%s'", st->tree);
-	return 0;
+	close(dfd);
+	return build_staging_check(st, e);
 }
 
 static int
@@ -328,7 +382,7 @@ build_artifact(const struct generator *g, const struct gen_artifact *a,
     const struct build_opts *opts, struct artifact_record *out,
     struct err *e)
 {
-	struct build_staging st = { .tree_fd = -1 };
+	struct build_staging st = { .staging_fd = -1, .tree_fd = -1 };
 	struct storage_ref ref = { BUILD_KIND, g->namespace, a->name };
 	char hash[DIRHASH_STRING_MAX];
 	struct err ignored;

@@ -481,6 +481,35 @@ test_build_staging_cleanup_removes_leftovers(void **state)
 	env_teardown(&v);
 }
 
+/* A .staging that is a symlink is refused, never followed: nothing is
+ * staged outside the storage. */
+static void
+test_build_refuses_symlinked_staging(void **state)
+{
+	struct artifact_record r;
+	struct env v;
+	struct err e;
+	char *outside, *out;
+	int status;
+
+	(void)state;
+	env_setup_one_file(&v);
+	outside = tu_mkdtemp();
+	tu_symlink(v.store, ".staging", outside);
+	assert_int_equal(build(&v, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "/.staging' (it must be a directory, "
+	    "not a symlink)"));
+	out = tu_run(&status, "find '%s' -mindepth 1", outside);
+	assert_string_equal(out, "");
+	free(out);
+	out = tu_run(&status, "cd '%s' && find . -type f ! -name '*.lock'",
+	    v.store);
+	assert_string_equal(out, "");
+	free(out);
+	tu_rmtree(outside);
+	env_teardown(&v);
+}
+
 /* As source-watcher: the name hashes every staged file, the archive leaves
  * out the SDK's default ignore patterns (case-sensitive, any depth). */
 static void
@@ -527,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_build_unknown_revision_source),
 		cmocka_unit_test(test_build_staging_cleanup_removes_leftovers),
 		cmocka_unit_test(test_build_archive_leaves_out_default_ignores),
+		cmocka_unit_test(test_build_refuses_symlinked_staging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
