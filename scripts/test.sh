@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test` driver: runs the unit suites (plain and sanitized), then every
 # integration suite (test/integration/*.sh), and ends with one summary line
-# "tests: N passed, N failed" over all of them. Each runner prints its own
+# "tests: N passed, N failed" over all of them (the layering check,
+# scripts/check-layers.sh, counts as one more runner). Each runner prints its own
 # "<name>: N passed, N failed" line, which is what is summed here. Exit 1 on
 # any failure, including a runner that dies without its summary line.
 #
@@ -37,6 +38,7 @@ tally() {	# tally NAME CMD...: runs CMD, adds its summary line to the totals
 	[ "$rc" -eq 0 ] || status=1
 }
 
+tally layers scripts/check-layers.sh
 tally unit scripts/run-unit-tests.sh "${unit[@]}"
 for t in "${integ[@]}"; do
 	tally "$(basename "$t" .sh)" bash "$t"
