@@ -1,6 +1,7 @@
 /*
- * http_conn: one client connection: DNS (uv_getaddrinfo), TCP connect with
- * fallback over the resolved addresses, TLS handshake, request writing
+ * http_conn: one client connection: DNS (uv_getaddrinfo, skipped for IP
+ * literals), TCP connect with fallback over the resolved addresses, TLS
+ * handshake, request writing
  * (head, buffer or streamed body, chunked framing), reads handed to the
  * attached request, the phase timer, and closing. A connection is owned by
  * its client; it frees itself when its last handle's close callback ran.
@@ -8,6 +9,7 @@
 #include "net/http_internal.h"
 
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +477,29 @@ conn_on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 	conn_connect_to(conn, res);
 }
 
+/* True (and conn->literal filled) when the host is an IPv4 or IPv6
+ * literal: nothing to resolve. */
+static bool
+conn_host_literal(struct http_conn *conn)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&conn->literal_addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&conn->literal_addr;
+
+	memset(&conn->literal, 0, sizeof(conn->literal));
+	if (uv_ip4_addr(conn->host, conn->port, in4) == 0) {
+		conn->literal.ai_family = AF_INET;
+		conn->literal.ai_addrlen = sizeof(*in4);
+	} else if (uv_ip6_addr(conn->host, conn->port, in6) == 0) {
+		conn->literal.ai_family = AF_INET6;
+		conn->literal.ai_addrlen = sizeof(*in6);
+	} else {
+		return false;
+	}
+	conn->literal.ai_socktype = SOCK_STREAM;
+	conn->literal.ai_addr = (struct sockaddr *)&conn->literal_addr;
+	return true;
+}
+
 int
 http_conn_open(struct http_client *c, struct http_request *r,
     struct http_conn **out, struct err *e)
@@ -507,6 +532,11 @@ http_conn_open(struct http_client *c, struct http_request *r,
 	c->nconns++;
 	*out = conn;
 	http_conn_timer(conn, PHASE_CONNECT, http_req_timeout(r, PHASE_CONNECT));
+	if (conn_host_literal(conn)) {
+		conn->state = CONN_CONNECTING;
+		conn_connect_to(conn, &conn->literal);
+		return 0;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -44,6 +44,10 @@ struct http_conn {
 	struct tls_profile *profile;  /* referenced; NULL for http */
 	struct addrinfo *ai;
 	struct addrinfo *ai_next;
+	/* An IP literal host is connected to without the resolver (which
+	 * runs on the thread pool, where builds may be queued). */
+	struct addrinfo literal;
+	struct sockaddr_storage literal_addr;
 	char host[HTTP_HOST_MAX];
 	char server_name[HTTP_HOST_MAX]; /* "" unless overridden */
 	int port;

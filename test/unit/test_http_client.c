@@ -1162,6 +1162,78 @@ test_destroy_with_request_in_flight(void **state)
 	t_finish(t);
 }
 
+/* Every thread-pool worker blocked (as by builds) until the request ends:
+ * an IP literal host connects without the resolver, which runs there. */
+#define POOL_THREADS 2		/* UV_THREADPOOL_SIZE, set in main */
+
+struct pool_block {
+	uv_work_t work;
+	uv_timer_t poll;
+	struct t *t;
+	int pipe[2];
+	int polls;
+};
+
+static void
+pool_block_work(uv_work_t *w)
+{
+	struct pool_block *b = w->data;
+	char c;
+
+	if (read(b->pipe[0], &c, 1) != 1)
+		abort();
+}
+
+static void
+pool_block_after(uv_work_t *w, int status)
+{
+	(void)w;
+	(void)status;
+}
+
+/* Releases the workers once the request is done (or after ~6 s). */
+static void
+pool_block_on_poll(uv_timer_t *h)
+{
+	struct pool_block *b = h->data;
+
+	if (!b->t->res[0].done && ++b->polls < 600)
+		return;
+	for (int i = 0; i < POOL_THREADS; i++)
+		if (write(b->pipe[1], "x", 1) != 1)
+			abort();
+	uv_close((uv_handle_t *)h, NULL);
+}
+
+static void
+test_ip_literal_connects_with_pool_busy(void **state)
+{
+	struct pool_block b[POOL_THREADS];
+	struct pool_block *ctl = &b[0];
+	struct t *t = t_new(M_CL);
+
+	(void)state;
+	assert_int_equal(pipe(ctl->pipe), 0);
+	ctl->t = t;
+	ctl->polls = 0;
+	for (int i = 0; i < POOL_THREADS; i++) {
+		b[i].work.data = ctl;
+		assert_int_equal(uv_queue_work(&t->loop, &b[i].work,
+		    pool_block_work, pool_block_after), 0);
+	}
+	uv_timer_init(&t->loop, &ctl->poll);
+	ctl->poll.data = ctl;
+	uv_timer_start(&ctl->poll, pool_block_on_poll, 10, 10);
+	t->copts.connect_timeout_ms = 3000;
+	t_run_get(t);
+	assert_int_equal(t->res[0].status, 0);
+	assert_string_equal(t->res[0].body, "hello world");
+	assert_true(ctl->polls < 300);	/* done before the workers were freed */
+	close(ctl->pipe[0]);
+	close(ctl->pipe[1]);
+	t_finish(t);
+}
+
 static void
 test_cancel_and_destroy_while_resolving(void **state)
 {
@@ -1600,6 +1672,9 @@ test_memory_figures(void **state)
 int
 main(void)
 {
+	/* test_ip_literal_connects_with_pool_busy blocks every worker */
+	setenv("UV_THREADPOOL_SIZE", "2", 1);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_content_length),
 		cmocka_unit_test(test_get_chunked_streamed),
@@ -1628,6 +1703,7 @@ main(void)
 		cmocka_unit_test(test_destroy_with_request_in_flight),
 		cmocka_unit_test(test_retry_once_on_stale_connection),
 		cmocka_unit_test(test_cancel_and_destroy_while_resolving),
+		cmocka_unit_test(test_ip_literal_connects_with_pool_busy),
 		cmocka_unit_test(test_body_callback_failure),
 		cmocka_unit_test(test_invalid_requests_fail_synchronously),
 		cmocka_unit_test(test_tls_get_with_ca),
