@@ -19,12 +19,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "engine/build.h"
+#include "engine/external_artifact.h"
 #include "cmd/build_pool.h"
 #include "base/digest.h"
 #include "base/dir_list.h"
@@ -46,8 +46,6 @@
 #define DR_REL_MAX 4096
 #define DR_DEFAULT_ADV_ADDR "source-watcher.flux-system.svc.cluster.local."
 #define DR_CONTROLLER_NAME "source-watcher"
-#define EA_API_VERSION "source.toolkit.fluxcd.io/v1"
-#define EA_KIND "ExternalArtifact"
 
 /* ALIAS=VALUE from the command line (value points into argv). */
 struct dr_pair {
@@ -565,64 +563,6 @@ dr_source_find(const struct dr *d, const char *alias)
 	return NULL;
 }
 
-static void
-rfc3339(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static json_t *
-kv_json(const struct kv_list *l)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < l->len; i++)
-		json_object_set_new(o, l->items[i].key,
-		    json_string(l->items[i].value));
-	return o;
-}
-
-static json_t *
-ready_condition(const char *message)
-{
-	char now[32];
-
-	rfc3339((int64_t)time(NULL), now);
-	return json_pack("[{s:s, s:s, s:s, s:s, s:s}]",
-	    "lastTransitionTime", now, "message", message,
-	    "reason", "Succeeded", "status", "True", "type", "Ready");
-}
-
-static json_t *
-external_artifact_json(const struct generator *g,
-    const struct artifact_record *r)
-{
-	json_t *md = json_pack("{s:s, s:s, s:o}", "name", r->name,
-	    "namespace", r->namespace, "labels", kv_json(&r->labels));
-	json_t *art;
-	char t[32];
-
-	if (r->annotations.len > 0)
-		json_object_set_new(md, "annotations", kv_json(&r->annotations));
-	rfc3339(r->last_update_time, t);
-	art = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "path", r->path,
-	    "url", r->url, "revision", r->revision, "digest", r->digest,
-	    "size", (json_int_t)r->size, "lastUpdateTime", t);
-	if (r->metadata.len > 0)
-		json_object_set_new(art, "metadata", kv_json(&r->metadata));
-	return json_pack("{s:s, s:s, s:o, s:{s:{s:s, s:s, s:s, s:s}}, "
-	    "s:{s:o, s:o}}",
-	    "apiVersion", EA_API_VERSION, "kind", EA_KIND, "metadata", md,
-	    "spec", "sourceRef", "apiVersion", GENERATOR_API_VERSION,
-	    "kind", GENERATOR_KIND, "name", g->name, "namespace", g->namespace,
-	    "status", "artifact", art, "conditions",
-	    ready_condition("Artifact is ready"));
-}
-
 struct dr_report {
 	const struct generator *g;
 };
@@ -795,7 +735,8 @@ run_generator(struct dr *d, size_t gi, struct err *e)
 		goto prefix;
 	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
 	    "artifact(s)", n);
-	status = json_pack("{s:o, s:O}", "conditions", ready_condition(msg),
+	status = json_pack("{s:o, s:O}", "conditions",
+	    external_artifact_ready_condition(msg),
 	    "inventory", inventory);
 	json_object_set_new(json_array_get(d->docs, gi), "status", status);
 	rc = 0;
