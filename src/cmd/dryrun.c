@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -46,6 +47,7 @@
 #define DR_REL_MAX 4096
 #define DR_DEFAULT_ADV_ADDR "source-watcher.flux-system.svc.cluster.local."
 #define DR_CONTROLLER_NAME "source-watcher"
+#define DR_UUID_LEN 36
 
 /* ALIAS=VALUE from the command line (value points into argv). */
 struct dr_pair {
@@ -104,6 +106,7 @@ struct dr {
 	struct dr_flags flags;
 	FILE *spool;		/* printed objects, copied to stdout at the end */
 	size_t n_items;
+	int64_t now;		/* the reconciliation time printed */
 };
 
 static const char *const dr_outputs[] = { "yaml", "json", NULL };
@@ -563,6 +566,41 @@ dr_source_find(const struct dr *d, const char *alias)
 	return NULL;
 }
 
+/*
+ * g's metadata.uid, or (written into out) when the input has none, a deterministic stand-in:
+ * the name-based (version 5, SHA-1) UUID of "<namespace>/<name>" in the
+ * RFC 4122 URL namespace, so that the generator label has the cluster's
+ * shape and the same input always prints the same objects.
+ */
+static const char *
+generator_uid(const struct generator *g, char out[DR_UUID_LEN + 1],
+    struct err *e)
+{
+	static const uint8_t url_ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad,
+	    0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	uint8_t raw[DIGEST_RAW_MAX];
+	struct digest_ctx ctx;
+	char *p = out;
+
+	if (g->uid != NULL)
+		return g->uid;
+	if (digest_init(&ctx, DIGEST_SHA1, e) < 0)
+		return NULL;
+	digest_update(&ctx, url_ns, sizeof(url_ns));
+	digest_update(&ctx, g->namespace, strlen(g->namespace));
+	digest_update(&ctx, "/", 1);
+	digest_update(&ctx, g->name, strlen(g->name));
+	digest_final(&ctx, raw);
+	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x50);	/* version 5 */
+	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		p += sprintf(p, "%02x", raw[i]);
+	}
+	return out;
+}
+
 struct dr_report {
 	const struct generator *g;
 };
@@ -642,11 +680,17 @@ static int
 emit_one(struct dr *d, const struct generator *g,
     const struct artifact_record *r, json_t *inventory, struct err *e)
 {
+	char buf[DR_UUID_LEN + 1];
+	const char *uid = generator_uid(g, buf, e);
+
+	if (uid == NULL)
+		return -1;
 	if (d->verbose)
 		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
 		    r->namespace, r->name, r->reused ? "reused" : "wrote",
 		    r->path, r->size, r->digest);
-	if (spool_item(d, external_artifact_json(g, r), e) < 0)
+	if (spool_item(d, external_artifact_json(g, r,
+	    DR_CONTROLLER_NAME, uid, d->now), e) < 0)
 		return -1;
 	json_array_append_new(inventory, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", r->name, "namespace", r->namespace, "digest", r->digest,
@@ -736,7 +780,7 @@ run_generator(struct dr *d, size_t gi, struct err *e)
 	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
 	    "artifact(s)", n);
 	status = json_pack("{s:o, s:O}", "conditions",
-	    external_artifact_ready_condition(msg),
+	    external_artifact_ready_condition(msg, d->now),
 	    "inventory", inventory);
 	json_object_set_new(json_array_get(d->docs, gi), "status", status);
 	rc = 0;
@@ -894,6 +938,7 @@ dryrun_main(int argc, char **argv)
 	}
 	d->algo = DIGEST_SHA256;
 	d->docs = json_array();
+	d->now = (int64_t)time(NULL);
 	rc = args_parse(d, argc, argv);
 	if (rc != 0) {
 		dr_free(d);

@@ -19,6 +19,11 @@
  * its bytes); symlinks and VCS directories are not part of it. The digest
  * algorithm is --artifact-digest-algo (sha256 by default).
  *
+ * The ExternalArtifact objects come from external_artifact_json, as the
+ * controller publishes them; the generator label is metadata.uid, or, when
+ * the input has none, the version 5 UUID of "<namespace>/<name>" in the
+ * RFC 4122 URL namespace.
+ *
  * Exit status: 0 on success, 1 on any error (message on stderr naming the
  * file, generator, artifact, copy operation or field), 2 on a usage error.
  * Called by main() only; owns everything it allocates.

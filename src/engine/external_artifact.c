@@ -29,22 +29,42 @@ kv_json(const struct kv_list *l)
 }
 
 json_t *
-external_artifact_ready_condition(const char *message)
+external_artifact_ready_condition(const char *message, int64_t now)
 {
-	char now[32];
+	char t[32];
 
-	rfc3339((int64_t)time(NULL), now);
+	rfc3339(now, t);
 	return json_pack("[{s:s, s:s, s:s, s:s, s:s}]",
-	    "lastTransitionTime", now, "message", message,
+	    "lastTransitionTime", t, "message", message,
 	    "reason", "Succeeded", "status", "True", "type", "Ready");
+}
+
+/* The record's labels, then the reserved ones over them. */
+static json_t *
+labels_json(const struct artifact_record *r, const char *controller_name,
+    const char *generator_uid)
+{
+	json_t *o = kv_json(&r->labels);
+
+	if (o == NULL ||
+	    json_object_set_new(o, LABEL_MANAGED_BY,
+	    json_string(controller_name)) < 0 ||
+	    json_object_set_new(o, LABEL_GENERATOR,
+	    json_string(generator_uid)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *
 external_artifact_json(const struct generator *g,
-    const struct artifact_record *r)
+    const struct artifact_record *r, const char *controller_name,
+    const char *generator_uid, int64_t now)
 {
 	json_t *md = json_pack("{s:s, s:s, s:o}", "name", r->name,
-	    "namespace", r->namespace, "labels", kv_json(&r->labels));
+	    "namespace", r->namespace, "labels",
+	    labels_json(r, controller_name, generator_uid));
 	json_t *art;
 	char t[32];
 
@@ -62,5 +82,5 @@ external_artifact_json(const struct generator *g,
 	    "spec", "sourceRef", "apiVersion", GENERATOR_API_VERSION,
 	    "kind", GENERATOR_KIND, "name", g->name, "namespace", g->namespace,
 	    "status", "artifact", art, "conditions",
-	    external_artifact_ready_condition("Artifact is ready"));
+	    external_artifact_ready_condition("Artifact is ready", now));
 }

@@ -46,7 +46,8 @@ static const char *const gen_yaml =
     "---\n"
     "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
     "kind: ArtifactGenerator\n"
-    "metadata: {name: mono, namespace: team-a}\n"
+    "metadata: {name: mono, namespace: team-a, uid: 0b7f4d0e-1111-4222-"
+    "8333-444455556666}\n"
     "spec:\n"
     "  sources: [{alias: src, kind: GitRepository, name: repo}]\n"
     "  pathPattern: '@src/apps/{app}'\n"
@@ -193,7 +194,7 @@ check_ready(json_t *obj, const char *message)
 /* Every field of one ExternalArtifact, against the stored file. */
 static void
 check_external_artifact(struct fixture *f, json_t *ea, const char *ns,
-    const char *gen)
+    const char *gen, const char *gen_uid)
 {
 	json_t *art = json_object_get(json_object_get(ea, "status"), "artifact");
 	const char *name = str_at(ea, "metadata.name");
@@ -205,6 +206,8 @@ check_external_artifact(struct fixture *f, json_t *ea, const char *ns,
 	assert_string_equal(str_at(ea, "metadata.namespace"), ns);
 	assert_string_equal(label_of(ea, "labels",
 	    "app.kubernetes.io/managed-by"), "source-watcher");
+	assert_string_equal(label_of(ea, "labels",
+	    "source.extensions.fluxcd.io/generator"), gen_uid);
 	assert_string_equal(str_at(ea, "spec.sourceRef.apiVersion"),
 	    "source.extensions.fluxcd.io/v1beta1");
 	assert_string_equal(str_at(ea, "spec.sourceRef.kind"),
@@ -248,9 +251,15 @@ check_output(struct fixture *f, json_t *items)
 	    "ExternalArtifact");
 	assert_string_equal(str_at(json_array_get(items, 4), "kind"),
 	    "ArtifactGenerator");
-	check_external_artifact(f, web, "default", "web");
-	check_external_artifact(f, vals, "default", "web");
-	check_external_artifact(f, api, "team-a", "mono");
+	/* web has no metadata.uid: the stand-in is the version 5 UUID of
+	 * "default/web" in the URL namespace (Python: uuid.uuid5(
+	 * uuid.NAMESPACE_URL, "default/web")); mono's uid is its own */
+	check_external_artifact(f, web, "default", "web",
+	    "b96bf486-0bab-55d8-bda7-fec205add294");
+	check_external_artifact(f, vals, "default", "web",
+	    "b96bf486-0bab-55d8-bda7-fec205add294");
+	check_external_artifact(f, api, "team-a", "mono",
+	    "0b7f4d0e-1111-4222-8333-444455556666");
 	find_item(items, "ExternalArtifact", "web-manifests");
 	assert_string_equal(label_of(web, "labels", "team"), "web");
 	assert_string_equal(label_of(web, "annotations", "example.com/note"),
