@@ -104,7 +104,8 @@ struct dr {
 	struct storage storage;
 	bool storage_open;
 	struct dr_flags flags;
-	FILE *spool;		/* printed objects, copied to stdout at the end */
+	FILE *spool;		/* printed objects, copied to out at the end */
+	FILE *out, *err;	/* the caller's (not closed) */
 	size_t n_items;
 	int64_t now;		/* the reconciliation time printed */
 };
@@ -153,34 +154,32 @@ static const struct config_flag dr_flag_table[] = {
 #define DR_USAGE "artifact-generator --dry-run -f FILE [-f FILE ...] " \
 	"--source ALIAS=PATH [...] [flags]"
 
+/* Usage errors are collected in e and printed once by args_parse. */
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(struct err *e, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "artifact-generator: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: %s (see --dry-run --help)\n", DR_USAGE);
-	return -1;
+	return err_set(e, fmt, arg);
 }
 
 /* Splits "ALIAS=VALUE" into list[*n]; the alias must be a valid alias. */
 static int
 pair_parse(const char *flag, const char *arg, struct dr_pair *list,
-    size_t *n)
+    size_t *n, struct err *e)
 {
 	const char *eq = strchr(arg, '=');
 	size_t alen = eq ? (size_t)(eq - arg) : 0;
 
 	if (eq == NULL || alen == 0 || alen > GEN_MAX_LABEL_LEN || eq[1] == '\0')
-		return usage_error(flag, arg);
+		return usage_error(e, flag, arg);
 	if (*n == DR_MAX_PAIRS)
-		return usage_error("too many values: %s", arg);
+		return usage_error(e, "too many values: %s", arg);
 	memcpy(list[*n].alias, arg, alen);
 	list[*n].alias[alen] = '\0';
 	if (!gen_is_alias(list[*n].alias))
-		return usage_error("invalid source alias in '%s'", arg);
+		return usage_error(e, "invalid source alias in '%s'", arg);
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(list[i].alias, list[*n].alias) == 0)
-			return usage_error("alias given twice: '%s'", arg);
+			return usage_error(e, "alias given twice: '%s'", arg);
 	list[*n].value = eq + 1;
 	(*n)++;
 	return 0;
@@ -188,39 +187,39 @@ pair_parse(const char *flag, const char *arg, struct dr_pair *list,
 
 static int
 pairs_parse(const char *flag, const struct config_list *l,
-    struct dr_pair *list, size_t *n)
+    struct dr_pair *list, size_t *n, struct err *e)
 {
 	for (size_t i = 0; i < l->len; i++)
-		if (pair_parse(flag, l->items[i], list, n) < 0)
+		if (pair_parse(flag, l->items[i], list, n, e) < 0)
 			return -1;
 	return 0;
 }
 
 /* Copies the parsed flags into d (strings stay owned by d->flags). */
 static int
-flags_apply(struct dr *d, const struct config_list *args)
+flags_apply(struct dr *d, const struct config_list *args, struct err *e)
 {
 	struct dr_flags *f = &d->flags;
-	struct err e;
+	struct err ae;
 
 	if (args->len > 0)
-		return usage_error("unexpected argument '%s'", args->items[0]);
+		return usage_error(e, "unexpected argument '%s'", args->items[0]);
 	if (f->files.len == 0)
-		return usage_error("%s", "at least one -f FILE is required");
+		return usage_error(e, "%s", "at least one -f FILE is required");
 	if (f->files.len > DR_MAX_FILES)
-		return usage_error("%s", "too many -f files (at most 64)");
+		return usage_error(e, "%s", "too many -f files (at most 64)");
 	for (size_t i = 0; i < f->files.len; i++)
 		d->files[i] = f->files.items[i];
 	d->n_files = f->files.len;
 	if (pairs_parse("--source expects ALIAS=PATH, got '%s'", &f->sources,
-	    d->sources, &d->n_sources) < 0 ||
+	    d->sources, &d->n_sources, e) < 0 ||
 	    pairs_parse("--source-revision expects ALIAS=REV, got '%s'",
-	    &f->revisions, d->revisions, &d->n_revisions) < 0 ||
+	    &f->revisions, d->revisions, &d->n_revisions, e) < 0 ||
 	    pairs_parse("--source-origin-revision expects ALIAS=REV, got '%s'",
-	    &f->origins, d->origins, &d->n_origins) < 0)
+	    &f->origins, d->origins, &d->n_origins, e) < 0)
 		return -1;
-	if (digest_algo_parse(f->algo, &d->algo, &e) < 0)
-		return usage_error("--artifact-digest-algo: %s", e.msg);
+	if (digest_algo_parse(f->algo, &d->algo, &ae) < 0)
+		return usage_error(e, "--artifact-digest-algo: %s", ae.msg);
 	d->storage_path = f->storage_path && *f->storage_path ?
 	    f->storage_path : NULL;
 	d->adv_addr = f->adv_addr;
@@ -228,13 +227,13 @@ flags_apply(struct dr *d, const struct config_list *args)
 	d->json = strcmp(f->output, "json") == 0;
 	d->verbose = f->verbose;
 	if (f->jobs < 0 || f->jobs > BUILD_POOL_MAX_JOBS)
-		return usage_error("--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
+		return usage_error(e, "--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
 	d->jobs = f->jobs > 0 ? f->jobs :
 	    d->verbose ? 1 : build_pool_default_jobs();
 	return 0;
 }
 
-/* 1 for --help, 0, or -1 after printing a usage error. */
+/* 1 for --help, 0, or -1 after printing a usage error on d->err. */
 static int
 args_parse(struct dr *d, int argc, char **argv)
 {
@@ -245,13 +244,14 @@ args_parse(struct dr *d, int argc, char **argv)
 	rc = config_table_parse(dr_flag_table, DR_NFLAGS, &d->flags, argc,
 	    argv, NULL, &args, &e);
 	if (rc == CONFIG_HELP) {
-		config_table_help(dr_flag_table, DR_NFLAGS, DR_USAGE, stdout);
+		config_table_help(dr_flag_table, DR_NFLAGS, DR_USAGE, d->out);
 		rc = 1;
-	} else if (rc < 0) {
-		rc = usage_error("%s", e.msg);
-	} else {
-		rc = flags_apply(d, &args);
+	} else if (rc == 0) {
+		rc = flags_apply(d, &args, &e);
 	}
+	if (rc < 0)
+		fprintf(d->err, "artifact-generator: %s\nusage: %s (see "
+		    "--dry-run --help)\n", e.msg, DR_USAGE);
 	config_list_free(&args);
 	return rc;
 }
@@ -603,6 +603,7 @@ generator_uid(const struct generator *g, char out[DR_UUID_LEN + 1],
 
 struct dr_report {
 	const struct generator *g;
+	FILE *err;
 };
 
 static void
@@ -611,7 +612,7 @@ verbose_report(void *ctx, const char *artifact, const char *from,
 {
 	const struct dr_report *r = ctx;
 
-	fprintf(stderr, "%s/%s: copy '%s' -> '%s': %s (%" PRIu64 " bytes)\n",
+	fprintf(r->err, "%s/%s: copy '%s' -> '%s': %s (%" PRIu64 " bytes)\n",
 	    r->g->namespace, artifact, from, to, path, size);
 }
 
@@ -644,7 +645,7 @@ gen_build_sources(const struct dr *d, const struct generator *g,
 
 /*
  * Appends one printed object (consumed) to the spool, so memory does not
- * grow with the number of artifacts and nothing reaches stdout on error.
+ * grow with the number of artifacts and nothing reaches d->out on error.
  */
 static int
 spool_item(struct dr *d, json_t *item, struct err *e)
@@ -686,7 +687,7 @@ emit_one(struct dr *d, const struct generator *g,
 	if (uid == NULL)
 		return -1;
 	if (d->verbose)
-		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
+		fprintf(d->err, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
 		    r->namespace, r->name, r->reused ? "reused" : "wrote",
 		    r->path, r->size, r->digest);
 	if (spool_item(d, external_artifact_json(g, r,
@@ -704,7 +705,7 @@ build_all(struct dr *d, const struct generator *g,
     const struct gen_artifact *arts, size_t n, const struct build_source *bs,
     json_t *inventory, struct err *e)
 {
-	struct dr_report rep = { g };
+	struct dr_report rep = { g, d->err };
 	struct build_opts o = {
 		.algo = d->algo, .controller_name = DR_CONTROLLER_NAME,
 		.report = d->verbose ? verbose_report : NULL,
@@ -797,7 +798,7 @@ out:
 }
 
 /* The generators (with their status) after the artifacts, then the spool
- * to stdout, inside a List for -o json. */
+ * to d->out, inside a List for -o json. */
 static int
 print_output(struct dr *d, struct err *e)
 {
@@ -812,14 +813,14 @@ print_output(struct dr *d, struct err *e)
 		return err_sys(e, errno, "cannot read the output spool");
 	if (d->json)
 		fputs("{\n\"apiVersion\": \"v1\",\n\"kind\": \"List\",\n"
-		    "\"items\": [\n", stdout);
+		    "\"items\": [\n", d->out);
 	while ((n = fread(buf, 1, sizeof(buf), d->spool)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
+		if (fwrite(buf, 1, n, d->out) != n)
 			break;
 	if (d->json)
-		fputs("\n]\n}\n", stdout);
-	if (ferror(d->spool) || ferror(stdout) || fflush(stdout) == EOF)
-		return err_sys(e, errno, "cannot write to stdout");
+		fputs("\n]\n}\n", d->out);
+	if (ferror(d->spool) || ferror(d->out) || fflush(d->out) == EOF)
+		return err_sys(e, errno, "cannot write the output");
 	return 0;
 }
 
@@ -832,7 +833,7 @@ storage_open(struct dr *d, struct err *e)
 	if (d->storage_path == NULL) {
 		if ((tmp = make_tmpdir("artifact-generator-storage", e)) == NULL)
 			return -1;
-		fprintf(stderr, "artifact-generator: storage: %s\n", tmp);
+		fprintf(d->err, "artifact-generator: storage: %s\n", tmp);
 	}
 	rc = storage_init(&d->storage, tmp ? tmp : d->storage_path,
 	    d->adv_addr, e);
@@ -926,16 +927,18 @@ dr_free(struct dr *d)
 }
 
 int
-dryrun_main(int argc, char **argv)
+dryrun_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct dr *d = calloc(1, sizeof(*d));
 	struct err e;
 	int rc;
 
 	if (d == NULL) {
-		fprintf(stderr, "artifact-generator: out of memory\n");
+		fprintf(err, "artifact-generator: out of memory\n");
 		return 1;
 	}
+	d->out = out;
+	d->err = err;
 	d->algo = DIGEST_SHA256;
 	d->docs = json_array();
 	d->now = (int64_t)time(NULL);
@@ -946,7 +949,8 @@ dryrun_main(int argc, char **argv)
 	}
 	rc = dr_run(d, &e) < 0 ? 1 : 0;
 	if (rc != 0)
-		fprintf(stderr, "artifact-generator: dry-run failed: %s\n", e.msg);
+		fprintf(err, "artifact-generator: dry-run failed: %s\n", e.msg);
 	dr_free(d);
+	fflush(err);
 	return rc;
 }
