@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "base/cancel.h"
 #include "base/digest.h"
 #include "generator/generator.h"
 #include "storage/storage.h"
@@ -35,7 +36,7 @@ typedef void (*build_report_fn)(void *ctx, const char *artifact,
 struct build_opts {
 	enum digest_algo algo;
 	const char *controller_name;	/* app.kubernetes.io/managed-by */
-	const volatile int *cancel;	/* optional */
+	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
 	/* Optional: the digest last published for this artifact. When the

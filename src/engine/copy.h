@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "base/cancel.h"
 #include "engine/build.h"
 #include "generator/generator.h"
 #include "base/err.h"
@@ -28,7 +29,7 @@ struct copy_ctx {
 					 * on the same file system as the tree */
 	const struct build_source *sources;
 	size_t n_sources;
-	const volatile int *cancel;	/* optional */
+	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
 };
