@@ -115,16 +115,18 @@ $(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
 
 include test/tools/plane.mk
 include test/integration/integration.mk
+include test/unit/variants.mk
+include test/fuzz/replay.mk
 
-unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools
-	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan)
+unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) tools
+	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan)
 
 # Integration suites: each test/integration/*.sh prints its own summary line.
 INTEGRATION := $(sort $(wildcard test/integration/*.sh))
 INTEGRATION_DEPS := plane-build $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
 
-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) tools $(INTEGRATION_DEPS)
-	@scripts/test.sh $(UNIT_release) $(UNIT_asan) -- $(INTEGRATION)
+test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) $(REPLAY_BINS) tools $(INTEGRATION_DEPS)
+	@scripts/test.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) -- test/fuzz/replay.sh $(INTEGRATION)
 
 # Benchmarks: each prints its figures against a reference run in the same
 # invocation (see scripts/bench-*.sh).

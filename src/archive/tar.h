@@ -26,13 +26,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/cancel.h"
 #include "base/digest.h"
 #include "base/err.h"
 
 struct tar_write_opts {
 	enum digest_algo algo;
 	int level;			/* gzip level 1..9; 0 means 6 */
-	const volatile int *cancel;	/* optional: non-zero aborts the write */
+	const cancel_flag *cancel;	/* optional: non-zero aborts the write */
 };
 
 struct tar_write_result {

@@ -58,7 +58,7 @@ struct tar_writer {
 	struct digest_ctx dg;
 	enum digest_algo algo;
 	uint64_t size;			/* compressed bytes written */
-	const volatile int *cancel;
+	const cancel_flag *cancel;
 	bool failed;			/* a partial entry was written */
 	unsigned char out[TW_OUT_SIZE];
 	unsigned char in[TW_IN_SIZE];
@@ -247,7 +247,7 @@ tw_name_check(const char *name, struct err *e)
 static int
 tw_cancelled(struct tar_writer *w, struct err *e)
 {
-	if (w->cancel != NULL && *w->cancel != 0)
+	if (cancel_requested(w->cancel))
 		return err_set(e, "archive %s: cancelled", w->dest);
 	return 0;
 }

@@ -6,8 +6,9 @@
  * callback runs build_artifact on a pool thread with everything it needs in
  * its own slot; the after-work callback, on the calling thread, is the only
  * place a result meets shared state: it keeps the first failure, raises the
- * cancel flag the running builds poll, and queues the next artifact. So there
- * is no lock, and no thread of our own.
+ * cancel flag the running builds poll (the one value both sides touch: an
+ * atomic, base/cancel.h), and queues the next artifact. So there is no lock,
+ * and no thread of our own.
  */
 #include "cmd/build_pool.h"
 
@@ -36,11 +37,11 @@ struct build_pool {
 	size_t n_sources;
 	struct storage *s;
 	struct build_opts opts;		/* .cancel points at cancel */
-	const volatile int *outer_cancel;
+	const cancel_flag *outer_cancel;
 	struct artifact_record *recs;
 	uv_loop_t loop;
 	size_t next;			/* next artifact to queue */
-	volatile int cancel;		/* raised on the first failure */
+	cancel_flag cancel;		/* raised on the first failure */
 	bool failed;
 	struct err err;			/* the first failure's message */
 };
@@ -73,7 +74,7 @@ build_pool_done(uv_work_t *work, int status)
 			p->err = slot->err;
 	}
 	if (p->failed)
-		p->cancel = 1;
+		cancel_raise(&p->cancel);
 	build_pool_queue(p, slot);
 }
 
@@ -82,12 +83,12 @@ build_pool_queue(struct build_pool *p, struct build_slot *slot)
 {
 	int rc;
 
-	if (p->outer_cancel != NULL && *p->outer_cancel && !p->failed) {
+	if (cancel_requested(p->outer_cancel) && !p->failed) {
 		p->failed = true;
-		p->cancel = 1;
+		cancel_raise(&p->cancel);
 		err_set(&p->err, "build cancelled");
 	}
-	if (p->cancel || p->next >= p->n)
+	if (cancel_requested(&p->cancel) || p->next >= p->n)
 		return;
 	slot->index = p->next++;
 	slot->work.data = slot;
@@ -95,7 +96,7 @@ build_pool_queue(struct build_pool *p, struct build_slot *slot)
 	    build_pool_done);
 	if (rc != 0 && !p->failed) {
 		p->failed = true;
-		p->cancel = 1;
+		cancel_raise(&p->cancel);
 		err_set(&p->err, "build: cannot queue work: %s", uv_strerror(rc));
 	}
 }
@@ -140,6 +141,7 @@ build_pool_run(const struct generator *g, const struct gen_artifact *arts,
 	size_t k;
 
 	memset(recs, 0, n * sizeof(*recs));
+	atomic_init(&p.cancel, 0);
 	p.opts.cancel = &p.cancel;
 	if ((rc = uv_loop_init(&p.loop)) != 0)
 		return err_set(e, "build: event loop: %s", uv_strerror(rc));

@@ -126,7 +126,7 @@ config_adv_addr_derive(const char *storage_addr, const char *hostname,
     char **out, struct err *e)
 {
 	char q[CONFIG_QUOTE_BUF], hostbuf[HOST_NAME_MAX + 1];
-	const char *port, *h;
+	const char *port = NULL, *h;
 	char *host;
 	int rc;
 

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "engine/build.h"
+#include "engine/external_artifact.h"
 #include "cmd/build_pool.h"
 #include "base/digest.h"
 #include "base/dir_list.h"
@@ -46,8 +47,7 @@
 #define DR_REL_MAX 4096
 #define DR_DEFAULT_ADV_ADDR "source-watcher.flux-system.svc.cluster.local."
 #define DR_CONTROLLER_NAME "source-watcher"
-#define EA_API_VERSION "source.toolkit.fluxcd.io/v1"
-#define EA_KIND "ExternalArtifact"
+#define DR_UUID_LEN 36
 
 /* ALIAS=VALUE from the command line (value points into argv). */
 struct dr_pair {
@@ -104,8 +104,10 @@ struct dr {
 	struct storage storage;
 	bool storage_open;
 	struct dr_flags flags;
-	FILE *spool;		/* printed objects, copied to stdout at the end */
+	FILE *spool;		/* printed objects, copied to out at the end */
+	FILE *out, *err;	/* the caller's (not closed) */
 	size_t n_items;
+	int64_t now;		/* the reconciliation time printed */
 };
 
 static const char *const dr_outputs[] = { "yaml", "json", NULL };
@@ -152,34 +154,32 @@ static const struct config_flag dr_flag_table[] = {
 #define DR_USAGE "artifact-generator --dry-run -f FILE [-f FILE ...] " \
 	"--source ALIAS=PATH [...] [flags]"
 
+/* Usage errors are collected in e and printed once by args_parse. */
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(struct err *e, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "artifact-generator: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: %s (see --dry-run --help)\n", DR_USAGE);
-	return -1;
+	return err_set(e, fmt, arg);
 }
 
 /* Splits "ALIAS=VALUE" into list[*n]; the alias must be a valid alias. */
 static int
 pair_parse(const char *flag, const char *arg, struct dr_pair *list,
-    size_t *n)
+    size_t *n, struct err *e)
 {
 	const char *eq = strchr(arg, '=');
 	size_t alen = eq ? (size_t)(eq - arg) : 0;
 
 	if (eq == NULL || alen == 0 || alen > GEN_MAX_LABEL_LEN || eq[1] == '\0')
-		return usage_error(flag, arg);
+		return usage_error(e, flag, arg);
 	if (*n == DR_MAX_PAIRS)
-		return usage_error("too many values: %s", arg);
+		return usage_error(e, "too many values: %s", arg);
 	memcpy(list[*n].alias, arg, alen);
 	list[*n].alias[alen] = '\0';
 	if (!gen_is_alias(list[*n].alias))
-		return usage_error("invalid source alias in '%s'", arg);
+		return usage_error(e, "invalid source alias in '%s'", arg);
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(list[i].alias, list[*n].alias) == 0)
-			return usage_error("alias given twice: '%s'", arg);
+			return usage_error(e, "alias given twice: '%s'", arg);
 	list[*n].value = eq + 1;
 	(*n)++;
 	return 0;
@@ -187,39 +187,39 @@ pair_parse(const char *flag, const char *arg, struct dr_pair *list,
 
 static int
 pairs_parse(const char *flag, const struct config_list *l,
-    struct dr_pair *list, size_t *n)
+    struct dr_pair *list, size_t *n, struct err *e)
 {
 	for (size_t i = 0; i < l->len; i++)
-		if (pair_parse(flag, l->items[i], list, n) < 0)
+		if (pair_parse(flag, l->items[i], list, n, e) < 0)
 			return -1;
 	return 0;
 }
 
 /* Copies the parsed flags into d (strings stay owned by d->flags). */
 static int
-flags_apply(struct dr *d, const struct config_list *args)
+flags_apply(struct dr *d, const struct config_list *args, struct err *e)
 {
 	struct dr_flags *f = &d->flags;
-	struct err e;
+	struct err ae;
 
 	if (args->len > 0)
-		return usage_error("unexpected argument '%s'", args->items[0]);
+		return usage_error(e, "unexpected argument '%s'", args->items[0]);
 	if (f->files.len == 0)
-		return usage_error("%s", "at least one -f FILE is required");
+		return usage_error(e, "%s", "at least one -f FILE is required");
 	if (f->files.len > DR_MAX_FILES)
-		return usage_error("%s", "too many -f files (at most 64)");
+		return usage_error(e, "%s", "too many -f files (at most 64)");
 	for (size_t i = 0; i < f->files.len; i++)
 		d->files[i] = f->files.items[i];
 	d->n_files = f->files.len;
 	if (pairs_parse("--source expects ALIAS=PATH, got '%s'", &f->sources,
-	    d->sources, &d->n_sources) < 0 ||
+	    d->sources, &d->n_sources, e) < 0 ||
 	    pairs_parse("--source-revision expects ALIAS=REV, got '%s'",
-	    &f->revisions, d->revisions, &d->n_revisions) < 0 ||
+	    &f->revisions, d->revisions, &d->n_revisions, e) < 0 ||
 	    pairs_parse("--source-origin-revision expects ALIAS=REV, got '%s'",
-	    &f->origins, d->origins, &d->n_origins) < 0)
+	    &f->origins, d->origins, &d->n_origins, e) < 0)
 		return -1;
-	if (digest_algo_parse(f->algo, &d->algo, &e) < 0)
-		return usage_error("--artifact-digest-algo: %s", e.msg);
+	if (digest_algo_parse(f->algo, &d->algo, &ae) < 0)
+		return usage_error(e, "--artifact-digest-algo: %s", ae.msg);
 	d->storage_path = f->storage_path && *f->storage_path ?
 	    f->storage_path : NULL;
 	d->adv_addr = f->adv_addr;
@@ -227,13 +227,13 @@ flags_apply(struct dr *d, const struct config_list *args)
 	d->json = strcmp(f->output, "json") == 0;
 	d->verbose = f->verbose;
 	if (f->jobs < 0 || f->jobs > BUILD_POOL_MAX_JOBS)
-		return usage_error("--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
+		return usage_error(e, "--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
 	d->jobs = f->jobs > 0 ? f->jobs :
 	    d->verbose ? 1 : build_pool_default_jobs();
 	return 0;
 }
 
-/* 1 for --help, 0, or -1 after printing a usage error. */
+/* 1 for --help, 0, or -1 after printing a usage error on d->err. */
 static int
 args_parse(struct dr *d, int argc, char **argv)
 {
@@ -244,13 +244,14 @@ args_parse(struct dr *d, int argc, char **argv)
 	rc = config_table_parse(dr_flag_table, DR_NFLAGS, &d->flags, argc,
 	    argv, NULL, &args, &e);
 	if (rc == CONFIG_HELP) {
-		config_table_help(dr_flag_table, DR_NFLAGS, DR_USAGE, stdout);
+		config_table_help(dr_flag_table, DR_NFLAGS, DR_USAGE, d->out);
 		rc = 1;
-	} else if (rc < 0) {
-		rc = usage_error("%s", e.msg);
-	} else {
-		rc = flags_apply(d, &args);
+	} else if (rc == 0) {
+		rc = flags_apply(d, &args, &e);
 	}
+	if (rc < 0)
+		fprintf(d->err, "artifact-generator: %s\nusage: %s (see "
+		    "--dry-run --help)\n", e.msg, DR_USAGE);
 	config_list_free(&args);
 	return rc;
 }
@@ -540,66 +541,44 @@ dr_source_find(const struct dr *d, const char *alias)
 	return NULL;
 }
 
-static void
-rfc3339(int64_t t, char out[32])
+/*
+ * g's metadata.uid, or (written into out) when the input has none, a deterministic stand-in:
+ * the name-based (version 5, SHA-1) UUID of "<namespace>/<name>" in the
+ * RFC 4122 URL namespace, so that the generator label has the cluster's
+ * shape and the same input always prints the same objects.
+ */
+static const char *
+generator_uid(const struct generator *g, char out[DR_UUID_LEN + 1],
+    struct err *e)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	static const uint8_t url_ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad,
+	    0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	uint8_t raw[DIGEST_RAW_MAX];
+	struct digest_ctx ctx;
+	char *p = out;
 
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static json_t *
-kv_json(const struct kv_list *l)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < l->len; i++)
-		json_object_set_new(o, l->items[i].key,
-		    json_string(l->items[i].value));
-	return o;
-}
-
-static json_t *
-ready_condition(const char *message)
-{
-	char now[32];
-
-	rfc3339((int64_t)time(NULL), now);
-	return json_pack("[{s:s, s:s, s:s, s:s, s:s}]",
-	    "lastTransitionTime", now, "message", message,
-	    "reason", "Succeeded", "status", "True", "type", "Ready");
-}
-
-static json_t *
-external_artifact_json(const struct generator *g,
-    const struct artifact_record *r)
-{
-	json_t *md = json_pack("{s:s, s:s, s:o}", "name", r->name,
-	    "namespace", r->namespace, "labels", kv_json(&r->labels));
-	json_t *art;
-	char t[32];
-
-	if (r->annotations.len > 0)
-		json_object_set_new(md, "annotations", kv_json(&r->annotations));
-	rfc3339(r->last_update_time, t);
-	art = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "path", r->path,
-	    "url", r->url, "revision", r->revision, "digest", r->digest,
-	    "size", (json_int_t)r->size, "lastUpdateTime", t);
-	if (r->metadata.len > 0)
-		json_object_set_new(art, "metadata", kv_json(&r->metadata));
-	return json_pack("{s:s, s:s, s:o, s:{s:{s:s, s:s, s:s, s:s}}, "
-	    "s:{s:o, s:o}}",
-	    "apiVersion", EA_API_VERSION, "kind", EA_KIND, "metadata", md,
-	    "spec", "sourceRef", "apiVersion", GENERATOR_API_VERSION,
-	    "kind", GENERATOR_KIND, "name", g->name, "namespace", g->namespace,
-	    "status", "artifact", art, "conditions",
-	    ready_condition("Artifact is ready"));
+	if (g->uid != NULL)
+		return g->uid;
+	if (digest_init(&ctx, DIGEST_SHA1, e) < 0)
+		return NULL;
+	digest_update(&ctx, url_ns, sizeof(url_ns));
+	digest_update(&ctx, g->namespace, strlen(g->namespace));
+	digest_update(&ctx, "/", 1);
+	digest_update(&ctx, g->name, strlen(g->name));
+	digest_final(&ctx, raw);
+	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x50);	/* version 5 */
+	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		p += sprintf(p, "%02x", raw[i]);
+	}
+	return out;
 }
 
 struct dr_report {
 	const struct generator *g;
+	FILE *err;
 };
 
 static void
@@ -608,7 +587,7 @@ verbose_report(void *ctx, const char *artifact, const char *from,
 {
 	const struct dr_report *r = ctx;
 
-	fprintf(stderr, "%s/%s: copy '%s' -> '%s': %s (%" PRIu64 " bytes)\n",
+	fprintf(r->err, "%s/%s: copy '%s' -> '%s': %s (%" PRIu64 " bytes)\n",
 	    r->g->namespace, artifact, from, to, path, size);
 }
 
@@ -641,7 +620,7 @@ gen_build_sources(const struct dr *d, const struct generator *g,
 
 /*
  * Appends one printed object (consumed) to the spool, so memory does not
- * grow with the number of artifacts and nothing reaches stdout on error.
+ * grow with the number of artifacts and nothing reaches d->out on error.
  */
 static int
 spool_item(struct dr *d, json_t *item, struct err *e)
@@ -677,11 +656,17 @@ static int
 emit_one(struct dr *d, const struct generator *g,
     const struct artifact_record *r, json_t *inventory, struct err *e)
 {
+	char buf[DR_UUID_LEN + 1];
+	const char *uid = generator_uid(g, buf, e);
+
+	if (uid == NULL)
+		return -1;
 	if (d->verbose)
-		fprintf(stderr, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
+		fprintf(d->err, "%s/%s: %s %s (%" PRIu64 " bytes, %s)\n",
 		    r->namespace, r->name, r->reused ? "reused" : "wrote",
 		    r->path, r->size, r->digest);
-	if (spool_item(d, external_artifact_json(g, r), e) < 0)
+	if (spool_item(d, external_artifact_json(g, r,
+	    DR_CONTROLLER_NAME, uid, d->now), e) < 0)
 		return -1;
 	json_array_append_new(inventory, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", r->name, "namespace", r->namespace, "digest", r->digest,
@@ -695,7 +680,7 @@ build_all(struct dr *d, const struct generator *g,
     const struct gen_artifact *arts, size_t n, const struct build_source *bs,
     json_t *inventory, struct err *e)
 {
-	struct dr_report rep = { g };
+	struct dr_report rep = { g, d->err };
 	struct build_opts o = {
 		.algo = d->algo, .controller_name = DR_CONTROLLER_NAME,
 		.report = d->verbose ? verbose_report : NULL,
@@ -770,7 +755,8 @@ run_generator(struct dr *d, size_t gi, struct err *e)
 		goto prefix;
 	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
 	    "artifact(s)", n);
-	status = json_pack("{s:o, s:O}", "conditions", ready_condition(msg),
+	status = json_pack("{s:o, s:O}", "conditions",
+	    external_artifact_ready_condition(msg, d->now),
 	    "inventory", inventory);
 	json_object_set_new(json_array_get(d->docs, gi), "status", status);
 	rc = 0;
@@ -787,7 +773,7 @@ out:
 }
 
 /* The generators (with their status) after the artifacts, then the spool
- * to stdout, inside a List for -o json. */
+ * to d->out, inside a List for -o json. */
 static int
 print_output(struct dr *d, struct err *e)
 {
@@ -802,14 +788,14 @@ print_output(struct dr *d, struct err *e)
 		return err_sys(e, errno, "cannot read the output spool");
 	if (d->json)
 		fputs("{\n\"apiVersion\": \"v1\",\n\"kind\": \"List\",\n"
-		    "\"items\": [\n", stdout);
+		    "\"items\": [\n", d->out);
 	while ((n = fread(buf, 1, sizeof(buf), d->spool)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
+		if (fwrite(buf, 1, n, d->out) != n)
 			break;
 	if (d->json)
-		fputs("\n]\n}\n", stdout);
-	if (ferror(d->spool) || ferror(stdout) || fflush(stdout) == EOF)
-		return err_sys(e, errno, "cannot write to stdout");
+		fputs("\n]\n}\n", d->out);
+	if (ferror(d->spool) || ferror(d->out) || fflush(d->out) == EOF)
+		return err_sys(e, errno, "cannot write the output");
 	return 0;
 }
 
@@ -822,7 +808,7 @@ storage_open(struct dr *d, struct err *e)
 	if (d->storage_path == NULL) {
 		if ((tmp = make_tmpdir("artifact-generator-storage", e)) == NULL)
 			return -1;
-		fprintf(stderr, "artifact-generator: storage: %s\n", tmp);
+		fprintf(d->err, "artifact-generator: storage: %s\n", tmp);
 	}
 	rc = storage_init(&d->storage, tmp ? tmp : d->storage_path,
 	    d->adv_addr, e);
@@ -901,7 +887,7 @@ dr_free(struct dr *d)
 	for (size_t i = 0; i < d->n_src; i++) {
 		if (d->src[i].tmpdir != NULL &&
 		    fs_tree_remove(AT_FDCWD, d->src[i].tmpdir, &e) != 0)
-			fprintf(stderr, "artifact-generator: warning: %s\n",
+			fprintf(d->err, "artifact-generator: warning: %s\n",
 			    e.msg);
 		free(d->src[i].tmpdir);
 		free(d->src[i].dir);
@@ -920,18 +906,21 @@ dr_free(struct dr *d)
 }
 
 int
-dryrun_main(int argc, char **argv)
+dryrun_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct dr *d = calloc(1, sizeof(*d));
 	struct err e;
 	int rc;
 
 	if (d == NULL) {
-		fprintf(stderr, "artifact-generator: out of memory\n");
+		fprintf(err, "artifact-generator: out of memory\n");
 		return 1;
 	}
+	d->out = out;
+	d->err = err;
 	d->algo = DIGEST_SHA256;
 	d->docs = json_array();
+	d->now = (int64_t)time(NULL);
 	rc = args_parse(d, argc, argv);
 	if (rc != 0) {
 		dr_free(d);
@@ -939,7 +928,8 @@ dryrun_main(int argc, char **argv)
 	}
 	rc = dr_run(d, &e) < 0 ? 1 : 0;
 	if (rc != 0)
-		fprintf(stderr, "artifact-generator: dry-run failed: %s\n", e.msg);
+		fprintf(err, "artifact-generator: dry-run failed: %s\n", e.msg);
 	dr_free(d);
+	fflush(err);
 	return rc;
 }

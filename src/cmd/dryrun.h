@@ -19,13 +19,25 @@
  * its bytes); symlinks and VCS directories are not part of it. The digest
  * algorithm is --artifact-digest-algo (sha256 by default).
  *
+ * The ExternalArtifact objects come from external_artifact_json, as the
+ * controller publishes them; the generator label is metadata.uid, or, when
+ * the input has none, the version 5 UUID of "<namespace>/<name>" in the
+ * RFC 4122 URL namespace.
+ *
  * Exit status: 0 on success, 1 on any error (message on stderr naming the
  * file, generator, artifact, copy operation or field), 2 on a usage error.
- * Called by main() only; owns everything it allocates.
+ * Called by main() with stdout and stderr, and in-process by the tests with
+ * files of their own; it owns everything it allocates and closes neither
+ * stream. No global state: calls may follow one another in one process.
+ * Stdin ("-f -") is file descriptor 0.
  */
 #ifndef AG_DRYRUN_H
 #define AG_DRYRUN_H
 
-int dryrun_main(int argc, char **argv);
+#include <stdio.h>
+
+/* Runs the dry-run with argv as given to main (the "--dry-run" flag among
+ * them); objects go to out, messages to err. Returns the exit status. */
+int dryrun_main(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

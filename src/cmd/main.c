@@ -43,7 +43,7 @@ main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--dry-run") == 0)
-			return dryrun_main(argc, argv);
+			return dryrun_main(argc, argv, stdout, stderr);
 	rc = config_parse(&cfg, argc, argv, environ, &e);
 	if (rc == CONFIG_HELP) {
 		config_help(stdout);

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "base/cancel.h"
 #include "base/digest.h"
 #include "engine/copy.h"
 #include "generator/generator.h"
@@ -24,7 +25,7 @@
 struct build_opts {
 	enum digest_algo algo;
 	const char *controller_name;	/* app.kubernetes.io/managed-by */
-	const volatile int *cancel;	/* optional */
+	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
 	/* Optional: the digest last published for this artifact. When the

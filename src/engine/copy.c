@@ -39,7 +39,7 @@ copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
 int
 copy_op_cancelled(const struct copy_op *o, struct err *e)
 {
-	if (o->c->cancel != NULL && *o->c->cancel)
+	if (cancel_requested(o->c->cancel))
 		return err_set(e, "cancelled");
 	return 0;
 }

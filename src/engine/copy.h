@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/cancel.h"
 #include "generator/generator.h"
 #include "base/err.h"
 
@@ -40,7 +41,7 @@ struct copy_ctx {
 					 * on the same file system as the tree */
 	const struct build_source *sources;
 	size_t n_sources;
-	const volatile int *cancel;	/* optional */
+	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
 };

@@ -28,7 +28,7 @@ struct dirhash_file {
 struct dirhash_walk {
 	struct dirhash_file *files;
 	size_t n, cap;
-	const volatile int *cancel;
+	const cancel_flag *cancel;
 	unsigned char *buf;
 };
 
@@ -97,7 +97,7 @@ dirhash_walk_dir(struct dirhash_walk *w, int dirfd, const char *rel,
 	if (copy_fs_list(dirfd, rel, &l, &n, e) != 0)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		if (w->cancel != NULL && *w->cancel) {
+		if (cancel_requested(w->cancel)) {
 			rc = err_set(e, "dirhash: cancelled");
 			break;
 		}
@@ -129,7 +129,7 @@ dirhash_file_cmp(const void *a, const void *b)
 }
 
 int
-dirhash_tree(int dirfd, const char *prefix, const volatile int *cancel,
+dirhash_tree(int dirfd, const char *prefix, const cancel_flag *cancel,
     char out[DIRHASH_STRING_MAX], struct err *e)
 {
 	struct dirhash_walk w = { .cancel = cancel };

@@ -16,12 +16,13 @@
 #ifndef AG_DIRHASH_H
 #define AG_DIRHASH_H
 
+#include "base/cancel.h"
 #include "base/err.h"
 
 #define DIRHASH_STRING_MAX 16	/* a decimal uint32 and its NUL */
 
 /* Hashes the tree below dirfd (not consumed); cancel (optional) aborts. */
-int dirhash_tree(int dirfd, const char *prefix, const volatile int *cancel,
+int dirhash_tree(int dirfd, const char *prefix, const cancel_flag *cancel,
     char out[DIRHASH_STRING_MAX], struct err *e);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * Unit tests for src/engine/build.c: the built archive holds exactly the
- * staged files, is named by the dirhash (recomputed here from the formula),
+ * staged files, is named by the dirhash of exactly those files,
  * stored under externalartifact/<ns>/<name>/ with the right path, url,
  * digest, size and revision; revision/originRevision from sources; labels and
  * annotations with the reserved labels winning; reuse of an identical stored
@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "engine/build.h"
+#include "engine/dirhash.h"
 #include "copy_fixture.h"
 
 struct env {
@@ -110,32 +110,24 @@ kv_get(const struct kv_list *l, const char *key)
 	return NULL;
 }
 
-/* The dirhash formula over an expected file table (sorted paths). */
+/* The artifact file name of a tree holding exactly files: the dirhash
+ * (checked against source-watcher's own names in test_dirhash) of that tree
+ * written afresh, so the name is compared with the staged contents. */
 static void
-formula_name(const char *prefix, const struct fx_file *files, char *out)
+expected_name(const char *prefix, const struct fx_file *files, char *out)
 {
-	uLong total = adler32(0L, Z_NULL, 0);
-	const struct fx_file *order[FX_MAX_FILES], *t;
-	char line[512];
-	size_t n = 0, i, j;
+	char *dir = tu_mkdtemp(), sum[DIRHASH_STRING_MAX];
+	struct err e;
+	int fd;
 
-	for (; files[n].path != NULL; n++)
-		order[n] = &files[n];
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(order[j - 1]->path,
-		    order[j]->path) > 0; j--) {
-			t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
-	for (i = 0; i < n; i++) {
-		snprintf(line, sizeof(line), "%x  %s/%s\n",
-		    (unsigned)adler32(adler32(0L, Z_NULL, 0),
-		    (const Bytef *)order[i]->content,
-		    (uInt)strlen(order[i]->content)), prefix, order[i]->path);
-		total = adler32(total, (const Bytef *)line, (uInt)strlen(line));
-	}
-	sprintf(out, "%lu.tar.gz", total);
+	fx_write_tree(dir, files);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	if (dirhash_tree(fd, prefix, NULL, sum, &e) != 0)
+		fail_msg("%s", e.msg);
+	close(fd);
+	sprintf(out, "%s.tar.gz", sum);
+	tu_rmtree(dir);
 }
 
 /* Extracts the stored archive with GNU tar and compares its files. */
@@ -187,7 +179,7 @@ test_build_archive_identity_and_metadata(void **state)
 	v.art.captures = (struct kv_list){ v.caps, 1 };
 	if (build(&v, &r, &e) != 0)
 		fail_msg("%s", e.msg);
-	formula_name("web", want, name);
+	expected_name("web", want, name);
 	assert_string_equal(r.filename, name);
 	assert_string_equal(r.name, "web");
 	assert_string_equal(r.namespace, "apps");
@@ -535,7 +527,7 @@ test_build_archive_leaves_out_default_ignores(void **state)
 	env_add_copy(&v, "@s/", "@artifact/");
 	if (build(&v, &r, &e) != 0)
 		fail_msg("%s", e.msg);
-	formula_name("web", src, name);
+	expected_name("web", src, name);
 	assert_string_equal(r.filename, name);
 	assert_archive(&v, &r, archived);
 	artifact_record_free(&r);

@@ -488,7 +488,7 @@ test_copy_cancel_stops(void **state)
 	struct fx_file src[] = {{ "a", "1" }, { NULL, NULL }};
 	struct op_spec ops[OPS_MAX] = {{ "@s/a", "@artifact/", {0},
 	    COPY_OVERWRITE }};
-	volatile int cancel = 1;
+	cancel_flag cancel = 1;
 	struct copy_env env;
 	struct err e;
 

@@ -1,12 +1,17 @@
 /*
- * Tests for src/cmd/dryrun.c through the binary (bin/artifact-generator, built by
- * make before the suites; run from the repository root): YAML and JSON
- * outputs parse back (YAML with yaml_json_load) and carry the
- * ExternalArtifact and generator fields; default source revisions; stdin
- * input; --verbose; error exits and messages.
+ * Tests for src/cmd/dryrun.c, run in-process through dryrun_main (so the
+ * sanitizer variants check the dry-run and the build pool's threads too),
+ * with captured output streams; one test runs the binary
+ * (bin/artifact-generator, built by make before the suites; run from the
+ * repository root) for its exit codes. YAML and JSON outputs parse back
+ * (YAML with yaml_json_load) and carry the ExternalArtifact and generator
+ * fields, labels included; the artifact names of source-watcher's golden
+ * trees; default source revisions; stdin input; --verbose; parallel builds;
+ * error exits and messages.
  */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +19,11 @@
 #include <unistd.h>
 
 #include "base/yaml_json.h"
+#include "cmd/dryrun.h"
+#include "golden.h"
 
 #define BIN "bin/artifact-generator"
+#define MAX_ARGS 128
 
 struct fixture {
 	char *dir;		/* sources, generator files, storage */
@@ -46,7 +54,8 @@ static const char *const gen_yaml =
     "---\n"
     "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
     "kind: ArtifactGenerator\n"
-    "metadata: {name: mono, namespace: team-a}\n"
+    "metadata: {name: mono, namespace: team-a, uid: 0b7f4d0e-1111-4222-"
+    "8333-444455556666}\n"
     "spec:\n"
     "  sources: [{alias: src, kind: GitRepository, name: repo}]\n"
     "  pathPattern: '@src/apps/{app}'\n"
@@ -85,6 +94,75 @@ teardown(void **state)
 	tu_rmtree(f->dir);
 	free(f);
 	return 0;
+}
+
+/* The whole contents of stream f (rewound; malloc'd, NUL-terminated). */
+static char *
+slurp(FILE *f)
+{
+	long n = -1;
+	char *buf;
+
+	if (fflush(f) == EOF || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0)
+		fail_msg("cannot read a captured stream");
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("cannot read a captured stream");
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Runs dryrun_main in-process on "artifact-generator --dry-run <args>"
+ * (args split on spaces: the test paths have none), with stdout and stderr
+ * captured into *out and *err (malloc'd; either may be NULL to drop it).
+ * With stdin_path, that file is descriptor 0 during the call. Returns the
+ * exit status.
+ */
+static int
+dr(char **out, char **err, const char *stdin_path, const char *fmt, ...)
+{
+	char *line, *argv[MAX_ARGS], *tok, *save = NULL;
+	FILE *o = tmpfile(), *e = tmpfile();
+	int argc = 0, rc, saved_in = -1, fd;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		fail_msg("vasprintf");
+	va_end(ap);
+	if (o == NULL || e == NULL)
+		fail_msg("tmpfile");
+	argv[argc++] = "artifact-generator";
+	argv[argc++] = "--dry-run";
+	for (tok = strtok_r(line, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (argc == MAX_ARGS - 1)
+			fail_msg("too many arguments");
+		argv[argc++] = tok;
+	}
+	argv[argc] = NULL;
+	if (stdin_path != NULL) {
+		saved_in = dup(0);
+		fd = open(stdin_path, O_RDONLY);
+		assert_true(saved_in >= 0 && fd >= 0);
+		assert_int_equal(dup2(fd, 0), 0);
+		close(fd);
+	}
+	rc = dryrun_main(argc, argv, o, e);
+	if (saved_in >= 0) {
+		assert_int_equal(dup2(saved_in, 0), 0);
+		close(saved_in);
+	}
+	if (out != NULL)
+		*out = slurp(o);
+	if (err != NULL)
+		*err = slurp(e);
+	fclose(o);
+	fclose(e);
+	free(line);
+	return rc;
 }
 
 static const char *
@@ -126,20 +204,22 @@ origin_of(json_t *ea)
 	return json_string_value(v);
 }
 
+/* The fixture's run with extra flags; fails unless it exits 0. *err gets
+ * stderr when err is not NULL. */
 static char *
-run_ok(struct fixture *f, const char *extra)
+run_ok(struct fixture *f, const char *extra, char **err)
 {
-	int status;
-	char *out = tu_run(&status, BIN " --dry-run -f '%s/gen.yaml' "
-	    "--source src='%s/src' --source vals='%s/vals.tgz' "
-	    "--storage-path '%s' %s 2>'%s/stderr'", f->dir, f->dir, f->dir,
-	    f->storage, extra, f->dir);
+	char *out, *msg;
+	int rc = dr(&out, &msg, NULL, "-f %s/gen.yaml --source src=%s/src "
+	    "--source vals=%s/vals.tgz --storage-path %s %s", f->dir, f->dir,
+	    f->dir, f->storage, extra);
 
-	if (status != 0) {
-		char *p = tu_path(f->dir, "stderr"), *err = tu_read(p, NULL);
-
-		fail_msg("exit %d: %s", status, err);
-	}
+	if (rc != 0)
+		fail_msg("exit %d: %s", rc, msg);
+	if (err != NULL)
+		*err = msg;
+	else
+		free(msg);
 	return out;
 }
 
@@ -193,7 +273,7 @@ check_ready(json_t *obj, const char *message)
 /* Every field of one ExternalArtifact, against the stored file. */
 static void
 check_external_artifact(struct fixture *f, json_t *ea, const char *ns,
-    const char *gen)
+    const char *gen, const char *gen_uid)
 {
 	json_t *art = json_object_get(json_object_get(ea, "status"), "artifact");
 	const char *name = str_at(ea, "metadata.name");
@@ -205,6 +285,8 @@ check_external_artifact(struct fixture *f, json_t *ea, const char *ns,
 	assert_string_equal(str_at(ea, "metadata.namespace"), ns);
 	assert_string_equal(label_of(ea, "labels",
 	    "app.kubernetes.io/managed-by"), "source-watcher");
+	assert_string_equal(label_of(ea, "labels",
+	    "source.extensions.fluxcd.io/generator"), gen_uid);
 	assert_string_equal(str_at(ea, "spec.sourceRef.apiVersion"),
 	    "source.extensions.fluxcd.io/v1beta1");
 	assert_string_equal(str_at(ea, "spec.sourceRef.kind"),
@@ -248,9 +330,15 @@ check_output(struct fixture *f, json_t *items)
 	    "ExternalArtifact");
 	assert_string_equal(str_at(json_array_get(items, 4), "kind"),
 	    "ArtifactGenerator");
-	check_external_artifact(f, web, "default", "web");
-	check_external_artifact(f, vals, "default", "web");
-	check_external_artifact(f, api, "team-a", "mono");
+	/* web has no metadata.uid: the stand-in is the version 5 UUID of
+	 * "default/web" in the URL namespace (Python: uuid.uuid5(
+	 * uuid.NAMESPACE_URL, "default/web")); mono's uid is its own */
+	check_external_artifact(f, web, "default", "web",
+	    "b96bf486-0bab-55d8-bda7-fec205add294");
+	check_external_artifact(f, vals, "default", "web",
+	    "b96bf486-0bab-55d8-bda7-fec205add294");
+	check_external_artifact(f, api, "team-a", "mono",
+	    "0b7f4d0e-1111-4222-8333-444455556666");
 	find_item(items, "ExternalArtifact", "web-manifests");
 	assert_string_equal(label_of(web, "labels", "team"), "web");
 	assert_string_equal(label_of(web, "annotations", "example.com/note"),
@@ -292,7 +380,7 @@ static void
 test_yaml_output_parses_and_carries_the_fields(void **state)
 {
 	struct fixture *f = *state;
-	char *out = run_ok(f, "");
+	char *out = run_ok(f, "", NULL);
 	json_t *docs;
 	struct err e;
 
@@ -307,7 +395,7 @@ static void
 test_json_output_is_one_list(void **state)
 {
 	struct fixture *f = *state;
-	char *out = run_ok(f, "-o json");
+	char *out = run_ok(f, "-o json", NULL);
 	json_error_t je;
 	json_t *list = json_loads(out, 0, &je);
 
@@ -324,9 +412,9 @@ static void
 test_revisions_from_flags_and_verbose_report(void **state)
 {
 	struct fixture *f = *state;
-	char *out = run_ok(f, "--source-revision src=main@sha1:abc "
+	char *err, *out = run_ok(f, "--source-revision src=main@sha1:abc "
 	    "--source-origin-revision src=abc --source-revision vals=v1@sha256:"
-	    "0f --verbose"), *p, *err;
+	    "0f --verbose", &err);
 	json_t *docs, *web, *vals;
 	struct err e;
 
@@ -337,65 +425,75 @@ test_revisions_from_flags_and_verbose_report(void **state)
 	assert_string_equal(origin_of(web), "abc");
 	assert_string_equal(str_at(vals, "status.artifact.revision"),
 	    "v1@sha256:0f");
-	p = tu_path(f->dir, "stderr");
-	err = tu_read(p, NULL);
 	assert_non_null(strstr(err, "default/web-config: copy '@src/a.txt' -> "
 	    "'@artifact/': a.txt (2 bytes)"));
 	assert_non_null(strstr(err, "default/web-vals: copy '@vals/*.yaml' -> "
 	    "'@artifact/cfg/': cfg/values.yaml (12 bytes)"));
 	json_decref(docs);
 	free(err);
-	free(p);
 	free(out);
+}
+
+/* Sets TMPDIR to dir (NULL: restores the saved value into *saved). */
+static void
+tmpdir_set(const char *dir, char **saved)
+{
+	if (dir != NULL) {
+		const char *t = getenv("TMPDIR");
+
+		*saved = t ? strdup(t) : NULL;
+		assert_int_equal(setenv("TMPDIR", dir, 1), 0);
+		return;
+	}
+	if (*saved != NULL)
+		assert_int_equal(setenv("TMPDIR", *saved, 1), 0);
+	else
+		assert_int_equal(unsetenv("TMPDIR"), 0);
+	free(*saved);
 }
 
 static void
 test_stdin_and_default_storage(void **state)
 {
 	struct fixture *f = *state;
-	int status;
-	char *out, *p, *err, *tmp = tu_path(f->dir, "tmp");
+	char *out, *err, *saved, *tmp = tu_path(f->dir, "tmp"),
+	    *in = tu_path(f->dir, "gen.yaml");
+	int rc;
 
 	(void)mkdir(tmp, 0700);
-	out = tu_run(&status, "TMPDIR='%s' " BIN " --dry-run -f - "
-	    "--source src='%s/src' --source vals='%s/vals' -o json "
-	    "< '%s/gen.yaml' 2>'%s/stderr'", tmp, f->dir, f->dir, f->dir,
-	    f->dir);
-	assert_int_equal(status, 0);
-	p = tu_path(f->dir, "stderr");
-	err = tu_read(p, NULL);
+	tmpdir_set(tmp, &saved);
+	rc = dr(&out, &err, in, "-f - --source src=%s/src --source vals=%s/vals "
+	    "-o json", f->dir, f->dir);
+	tmpdir_set(NULL, &saved);
+	assert_int_equal(rc, 0);
 	assert_non_null(strstr(err, "artifact-generator: storage: "));
 	assert_non_null(strstr(err, tmp));
 	assert_non_null(strstr(out, "\"kind\": \"List\""));
 	free(err);
-	free(p);
 	free(out);
 	free(tmp);
+	free(in);
 }
 
-/* Runs the binary with args; checks the exit status and stderr. */
+/* Runs with args from within f->dir (TMPDIR too); checks the exit status
+ * and that stderr holds needle. */
 static void
 expect_failure(struct fixture *f, int want_status, const char *needle,
     const char *fmt_args)
 {
-	char cwd[4096];
-	int status;
-	char *out;
+	char cwd[4096], *err, *saved;
+	int rc;
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	out = tu_run(&status, "cd '%s' && TMPDIR='%s' '%s/" BIN "' --dry-run "
-	    "%s 2>stderr; echo $? > rc", f->dir, f->dir, cwd, fmt_args);
-	char *p = tu_path(f->dir, "stderr"), *err = tu_read(p, NULL);
-	char *rcp = tu_path(f->dir, "rc"), *rc = tu_read(rcp, NULL);
-
-	if (atoi(rc) != want_status || strstr(err, needle) == NULL)
-		fail_msg("args %s: exit %s, stderr '%s', want %d and '%s'",
+	assert_int_equal(chdir(f->dir), 0);
+	tmpdir_set(f->dir, &saved);
+	rc = dr(NULL, &err, NULL, "%s", fmt_args);
+	tmpdir_set(NULL, &saved);
+	assert_int_equal(chdir(cwd), 0);
+	if (rc != want_status || strstr(err, needle) == NULL)
+		fail_msg("args %s: exit %d, stderr '%s', want %d and '%s'",
 		    fmt_args, rc, err, want_status, needle);
-	free(out);
 	free(err);
-	free(p);
-	free(rc);
-	free(rcp);
 }
 
 static void
@@ -432,11 +530,10 @@ test_usage_errors_exit_2(void **state)
 static void
 test_help_lists_the_flags(void **state)
 {
-	int status;
-	char *out = tu_run(&status, BIN " --dry-run --help");
+	char *out;
 
 	(void)state;
-	assert_int_equal(status, 0);
+	assert_int_equal(dr(&out, NULL, NULL, "--help"), 0);
 	assert_non_null(strstr(out, "Usage: artifact-generator --dry-run -f FILE"));
 	assert_non_null(strstr(out, "--source-origin-revision"));
 	assert_non_null(strstr(out, "--no-cross-namespace-refs"));
@@ -533,13 +630,12 @@ names_and_digests(const char *json_text)
 static char *
 run_many(struct fixture *f, const char *jobs, const char *storage)
 {
-	int status;
-	char *out = tu_run(&status, BIN " --dry-run -f '%s/many.yaml' "
-	    "--source m='%s/m' --storage-path '%s/%s' -o json %s", f->dir,
-	    f->dir, f->dir, storage, jobs);
-	char *r;
+	char *out, *r;
+	int rc = dr(&out, NULL, NULL, "-f %s/many.yaml --source m=%s/m "
+	    "--storage-path %s/%s -o json %s", f->dir, f->dir, f->dir, storage,
+	    jobs);
 
-	assert_int_equal(status, 0);
+	assert_int_equal(rc, 0);
 	r = names_and_digests(out);
 	free(out);
 	return r;
@@ -580,6 +676,108 @@ test_parallel_builds_print_the_same_in_order(void **state)
 	    "-f many.yaml --source m=m -j 17");
 }
 
+/* The binary itself: main hands --dry-run over with the exit codes. */
+static void
+test_binary_exit_codes(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	char *out;
+
+	out = tu_run(&status, BIN " --dry-run --help >/dev/null; echo $?");
+	assert_string_equal(out, "0");
+	free(out);
+	out = tu_run(&status, BIN " --dry-run --bogus 2>/dev/null; echo $?");
+	assert_string_equal(out, "2");
+	free(out);
+	out = tu_run(&status, BIN " --dry-run -f '%s/gen.yaml' --source "
+	    "src='%s/src' --source vals='%s/missing' --storage-path '%s' "
+	    "2>/dev/null; echo $?", f->dir, f->dir, f->dir, f->storage);
+	assert_string_equal(out, "1");
+	free(out);
+	out = tu_run(&status, BIN " --dry-run -f '%s/gen.yaml' --source "
+	    "src='%s/src' --source vals='%s/vals.tgz' --storage-path '%s' | "
+	    "grep -c '^kind: ExternalArtifact'", f->dir, f->dir, f->dir,
+	    f->storage);
+	assert_string_equal(out, "4");
+	free(out);
+}
+
+/*
+ * A whole dry-run build of source-watcher's golden trees: one generator
+ * with one source per tree, each copied whole into the artifact of the
+ * vector's name, must store exactly the file names source-watcher stored.
+ */
+static void
+test_golden_trees_get_source_watcher_names(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = golden_load(), *vecs = golden_vectors(doc), *v, *list,
+	    *ea, *inv;
+	char *yaml = NULL, *next, *args = NULL, *dir, *out, *err, rel[64];
+	size_t i;
+
+	if (asprintf(&yaml, "apiVersion: source.extensions.fluxcd.io/v1beta1\n"
+	    "kind: ArtifactGenerator\nmetadata: {name: golden}\nspec:\n"
+	    "  sources:\n") < 0 || asprintf(&args, "-f %s/golden.yaml "
+	    "--storage-path %s -o json -j 2", f->dir, f->storage) < 0)
+		fail_msg("asprintf");
+	json_array_foreach(vecs, i, v) {
+		snprintf(rel, sizeof(rel), "golden/g%zu", i);
+		dir = tu_path(f->dir, rel);
+		golden_write_tree(v, dir);
+		if (asprintf(&next, "%s    - {alias: g%zu, kind: GitRepository, "
+		    "name: r%zu}\n", yaml, i, i) < 0)
+			fail_msg("asprintf");
+		free(yaml);
+		yaml = next;
+		if (asprintf(&next, "%s --source g%zu=%s", args, i, dir) < 0)
+			fail_msg("asprintf");
+		free(args);
+		args = next;
+		free(dir);
+	}
+	if (asprintf(&next, "%s  artifacts:\n", yaml) < 0)
+		fail_msg("asprintf");
+	free(yaml);
+	yaml = next;
+	json_array_foreach(vecs, i, v) {
+		if (asprintf(&next, "%s    - name: %s\n      copy: [{from: "
+		    "'@g%zu/**', to: '@artifact/'}]\n", yaml,
+		    golden_artifact(v), i) < 0)
+			fail_msg("asprintf");
+		free(yaml);
+		yaml = next;
+	}
+	tu_write_str(f->dir, "golden.yaml", yaml);
+	if (dr(&out, &err, NULL, "%s", args) != 0)
+		fail_msg("dry-run failed: %s", err);
+	if ((list = json_loads(out, 0, NULL)) == NULL)
+		fail_msg("output is not JSON");
+	inv = json_object_get(json_object_get(find_item(json_object_get(list,
+	    "items"), "ArtifactGenerator", "golden"), "status"), "inventory");
+	assert_int_equal(json_array_size(inv), json_array_size(vecs));
+	json_array_foreach(vecs, i, v) {
+		const char *path, *want = golden_filename(v);
+
+		ea = find_item(json_object_get(list, "items"), "ExternalArtifact",
+		    golden_artifact(v));
+		path = str_at(ea, "status.artifact.path");
+		if (strlen(path) < strlen(want) ||
+		    strcmp(path + strlen(path) - strlen(want), want) != 0)
+			fail_msg("%s: stored %s, source-watcher stored %s",
+			    golden_artifact(v), path, want);
+		assert_string_equal(str_at(json_array_get(inv, i), "filename"),
+		    want);
+	}
+	json_decref(list);
+	json_decref(doc);
+	free(out);
+	free(err);
+	free(yaml);
+	free(args);
+}
+
 int
 main(void)
 {
@@ -601,6 +799,10 @@ main(void)
 		cmocka_unit_test(test_help_lists_the_flags),
 		cmocka_unit_test_setup_teardown(
 		    test_parallel_builds_print_the_same_in_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_golden_trees_get_source_watcher_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binary_exit_codes, setup,
 		    teardown),
 	};
 

@@ -469,7 +469,7 @@ test_writer_api_and_temp_files(void **state)
 
 	/* Cancelled: an error, the old archive untouched, no temp file. */
 	{
-		volatile int cancel = 1;
+		cancel_flag cancel = 1;
 		struct tar_write_opts copts = { .algo = DIGEST_SHA256,
 		    .cancel = &cancel };
 		char *before = tu_read(dest, NULL);
