@@ -452,6 +452,45 @@ tmpdir_set(const char *dir, char **saved)
 	free(*saved);
 }
 
+/* A source tarball whose entries make paths longer than PATH_MAX below the
+ * temporary extraction directory: the run succeeds and leaves nothing in
+ * TMPDIR (the tree is removed relative to directory descriptors). The
+ * entry's name is 4,090 bytes, within the reader's limit; with the
+ * extraction directory in front it passes 4,096. */
+static void
+test_long_paths_in_source_tarball_leave_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char *tmp = tu_path(f->dir, "tmp-long"), *saved, *out, *err, *left;
+	int rc, status;
+
+	(void)mkdir(tmp, 0700);
+	out = tu_run(&status, "python3 -c 'import io, tarfile, sys\n"
+	    "t = tarfile.open(sys.argv[1], \"w:gz\")\n"
+	    "def add(name, data=b\"\"):\n"
+	    "    i = tarfile.TarInfo(name); i.size = len(data)\n"
+	    "    t.addfile(i, io.BytesIO(data))\n"
+	    "add(\"values.yaml\", b\"a: 1\\n\")\n"
+	    "add(\"/\".join([\"d\" * 200] * 20) + \"/\" + \"f\" * 70, "
+	    "b\"x\")\n"
+	    "t.close()' '%s/long.tgz'", f->dir);
+	assert_int_equal(status, 0);
+	free(out);
+	tmpdir_set(tmp, &saved);
+	rc = dr(&out, &err, NULL, "-f %s/gen.yaml --source src=%s/src "
+	    "--source vals=%s/long.tgz --storage-path %s", f->dir, f->dir,
+	    f->dir, f->storage);
+	tmpdir_set(NULL, &saved);
+	if (rc != 0)
+		fail_msg("exit %d: %s", rc, err);
+	left = tu_run(&status, "ls -A '%s'", tmp);
+	assert_string_equal(left, "");
+	free(left);
+	free(out);
+	free(err);
+	free(tmp);
+}
+
 static void
 test_stdin_and_default_storage(void **state)
 {
@@ -790,6 +829,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_revisions_from_flags_and_verbose_report, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_long_paths_in_source_tarball_leave_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdin_and_default_storage,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_errors_exit_2, setup,
