@@ -256,65 +256,15 @@ args_parse(struct dr *d, int argc, char **argv)
 	return rc;
 }
 
-/* Reads path ("-" = stdin) into a malloc'd buffer of at most max bytes. */
-static char *
-read_input(const char *path, size_t max, size_t *len, struct err *e)
-{
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 65536, n = 0;
-	char *buf = NULL;
-
-	if (fd < 0) {
-		err_sys(e, errno, "cannot open");
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap || buf == NULL) {
-			char *p = realloc(buf, cap = buf ? cap * 2 : cap);
-
-			if (p == NULL) {
-				err_set(e, "out of memory");
-				goto fail;
-			}
-			buf = p;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_sys(e, errno, "cannot read");
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			err_set(e, "larger than %zu bytes", max);
-			goto fail;
-		}
-	}
-	if (fd != 0)
-		close(fd);
-	*len = n;
-	return buf;
-fail:
-	if (fd != 0)
-		close(fd);
-	free(buf);
-	return NULL;
-}
-
 static int
 load_file(struct dr *d, const char *path, struct err *e)
 {
 	struct generator *gs, *all;
 	json_t *docs;
 	size_t len, n;
-	char *buf = read_input(path, YAML_JSON_MAX_BYTES, &len, e);
+	char *buf;
 
-	if (buf == NULL)
+	if (yaml_json_read_file(path, GENERATOR_MAX_BYTES, &buf, &len, e) < 0)
 		return err_prefix(e, "%s", strcmp(path, "-") ? path : "stdin");
 	if (generator_parse_yaml_docs(buf, len, &gs, &n, &docs, e) < 0) {
 		free(buf);

@@ -2,40 +2,57 @@
  * yaml_merge: parse (libyaml events -> a small node tree), merge, emit
  * (yaml_emit.c, shared with yaml_json.c). See yaml_merge.h for the semantics and bounds.
  *
- * Maps are kept sorted by key from the moment they are parsed, so a merge is
- * one linear merge-join per level and the output order is stable.
+ * Maps are kept sorted by key from the moment they are parsed (qsort, once
+ * per map), so a merge is one linear merge-join per level and the output
+ * order is stable. Every node knows the nodes and scalar bytes of its
+ * subtree, so an alias is charged what it expands to before it is copied;
+ * anchors live in a hash table (open addressing), so each alias is found in
+ * O(1). One budget covers both inputs of a merge call.
  */
 #include "engine/yaml_merge.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "base/yaml_emit.h"
+#include "base/yaml_pos.h"
 
 enum ym_kind { YM_SCALAR, YM_SEQ, YM_MAP };
 
 struct ym_node {
 	enum ym_kind kind;
+	int height;		/* levels below this node (a scalar: 0) */
 	char *value;		/* scalar bytes (NUL-terminated) */
 	size_t len;
 	char *tag;		/* explicit tag or NULL */
 	yaml_scalar_style_t style;
 	struct ym_node **items;	/* seq: items; map: key, value, key, ... */
 	size_t n, cap;
+	size_t count;		/* nodes of the subtree, this one included */
+	size_t bytes;		/* scalar and tag bytes of the subtree */
 };
 
 struct ym_anchor {
-	char *name;
+	char *name;		/* NULL: a free slot */
 	struct ym_node *node;	/* borrowed from the document tree */
+};
+
+/* What one yaml_merge call may build, over both inputs and expansions. */
+struct ym_budget {
+	size_t nodes;
+	size_t bytes;
 };
 
 struct ym_parser {
 	yaml_parser_t parser;
 	const char *name;
-	size_t nodes;
-	struct ym_anchor *anchors;
+	const char *text;	/* the input, for error positions */
+	size_t len;
+	struct ym_budget *budget;
+	struct ym_anchor *anchors;	/* hash table, cap_anchors a power of 2 */
 	size_t n_anchors, cap_anchors;
 };
 
@@ -54,22 +71,60 @@ ym_free(struct ym_node *n)
 	free(n);
 }
 
+/* Charges nodes and bytes to the budget; mark is where they come from. */
+static int
+ym_charge(struct ym_parser *p, size_t nodes, size_t bytes,
+    const yaml_mark_t *mark, const char *alias, struct err *e)
+{
+	struct ym_budget *b = p->budget;
+
+	if (nodes > YAML_MERGE_MAX_NODES - b->nodes) {
+		if (alias != NULL)
+			return err_set(e, "'%s' at line %zu, column %zu: alias "
+			    "'*%s' expands beyond %d YAML nodes", p->name,
+			    mark->line + 1, mark->column + 1, alias,
+			    YAML_MERGE_MAX_NODES);
+		return err_set(e, "'%s' at line %zu, column %zu: more than %d "
+		    "YAML nodes in this merge", p->name, mark->line + 1,
+		    mark->column + 1, YAML_MERGE_MAX_NODES);
+	}
+	if (bytes > YAML_MERGE_MAX_EXPANDED - b->bytes) {
+		if (alias != NULL)
+			return err_set(e, "'%s' at line %zu, column %zu: alias "
+			    "'*%s' expands beyond %u bytes of YAML scalars",
+			    p->name, mark->line + 1, mark->column + 1, alias,
+			    YAML_MERGE_MAX_EXPANDED);
+		return err_set(e, "'%s' at line %zu, column %zu: more than %u "
+		    "bytes of YAML scalars in this merge", p->name,
+		    mark->line + 1, mark->column + 1, YAML_MERGE_MAX_EXPANDED);
+	}
+	b->nodes += nodes;
+	b->bytes += bytes;
+	return 0;
+}
+
 static struct ym_node *
-ym_new(struct ym_parser *p, enum ym_kind kind, struct err *e)
+ym_alloc(enum ym_kind kind, struct err *e)
 {
 	struct ym_node *n;
 
-	if (++p->nodes > YAML_MERGE_MAX_NODES) {
-		err_set(e, "'%s' has more than %d YAML nodes", p->name,
-		    YAML_MERGE_MAX_NODES);
-		return NULL;
-	}
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		err_set(e, "out of memory parsing '%s'", p->name);
+		err_set(e, "out of memory parsing YAML");
 		return NULL;
 	}
 	n->kind = kind;
+	n->count = 1;
 	return n;
+}
+
+/* A new node charged to the budget (one node, no bytes yet). */
+static struct ym_node *
+ym_new(struct ym_parser *p, enum ym_kind kind, const yaml_mark_t *mark,
+    struct err *e)
+{
+	if (ym_charge(p, 1, 0, mark, NULL, e) != 0)
+		return NULL;
+	return ym_alloc(kind, e);
 }
 
 static int
@@ -86,6 +141,10 @@ ym_push(struct ym_node *n, struct ym_node *child, struct err *e)
 		n->items = grown;
 	}
 	n->items[n->n++] = child;
+	n->count += child->count;
+	n->bytes += child->bytes;
+	if (child->height + 1 > n->height)
+		n->height = child->height + 1;
 	return 0;
 }
 
@@ -101,10 +160,12 @@ ym_strdup(const void *s, size_t len)
 	return d;
 }
 
+/* A deep copy of src; the caller charged src->count and src->bytes. The
+ * recursion is bounded by the depth of an anchored subtree. */
 static struct ym_node *
-ym_copy(struct ym_parser *p, const struct ym_node *src, struct err *e)
+ym_copy(const struct ym_node *src, struct err *e)
 {
-	struct ym_node *n = ym_new(p, src->kind, e), *c;
+	struct ym_node *n = ym_alloc(src->kind, e), *c;
 	size_t i;
 
 	if (n == NULL)
@@ -117,8 +178,9 @@ ym_copy(struct ym_parser *p, const struct ym_node *src, struct err *e)
 		return NULL;
 	}
 	n->len = src->len;
+	n->bytes = src->kind == YM_SCALAR ? src->bytes : 0;
 	for (i = 0; i < src->n; i++) {
-		if ((c = ym_copy(p, src->items[i], e)) == NULL ||
+		if ((c = ym_copy(src->items[i], e)) == NULL ||
 		    ym_push(n, c, e) != 0) {
 			ym_free(n);
 			return NULL;
@@ -127,59 +189,126 @@ ym_copy(struct ym_parser *p, const struct ym_node *src, struct err *e)
 	return n;
 }
 
+/* FNV-1a over the anchor name. */
+static size_t
+ym_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* The slot of name: its entry, or the free slot where it belongs. */
+static struct ym_anchor *
+ym_anchor_slot(const struct ym_parser *p, const char *name)
+{
+	size_t mask = p->cap_anchors - 1, i = ym_hash(name) & mask;
+
+	while (p->anchors[i].name != NULL &&
+	    strcmp(p->anchors[i].name, name) != 0)
+		i = (i + 1) & mask;
+	return &p->anchors[i];
+}
+
+/* Doubles the table (kept at most half full). */
+static int
+ym_anchors_grow(struct ym_parser *p, struct err *e)
+{
+	struct ym_anchor *old = p->anchors, *slot;
+	size_t i, old_cap = p->cap_anchors;
+
+	p->cap_anchors = old_cap ? old_cap * 2 : 64;
+	if ((p->anchors = calloc(p->cap_anchors, sizeof(*old))) == NULL) {
+		p->anchors = old;
+		p->cap_anchors = old_cap;
+		return err_set(e, "out of memory");
+	}
+	for (i = 0; i < old_cap; i++) {
+		if (old[i].name == NULL)
+			continue;
+		slot = ym_anchor_slot(p, old[i].name);
+		*slot = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Defines (or redefines: the later one wins, as in YAML) an anchor. */
 static int
 ym_anchor_add(struct ym_parser *p, const yaml_char_t *name,
     struct ym_node *n, struct err *e)
 {
-	struct ym_anchor *grown;
+	struct ym_anchor *slot;
 
 	if (name == NULL)
 		return 0;
-	if (p->n_anchors == p->cap_anchors) {
-		p->cap_anchors = p->cap_anchors ? p->cap_anchors * 2 : 8;
-		grown = realloc(p->anchors, p->cap_anchors * sizeof(*grown));
-		if (grown == NULL)
+	if (2 * (p->n_anchors + 1) > p->cap_anchors &&
+	    ym_anchors_grow(p, e) != 0)
+		return -1;
+	slot = ym_anchor_slot(p, (const char *)name);
+	if (slot->name == NULL) {
+		if ((slot->name = strdup((const char *)name)) == NULL)
 			return err_set(e, "out of memory");
-		p->anchors = grown;
+		p->n_anchors++;
 	}
-	if ((p->anchors[p->n_anchors].name = strdup((const char *)name)) ==
-	    NULL)
-		return err_set(e, "out of memory");
-	p->anchors[p->n_anchors++].node = n;
+	slot->node = n;
 	return 0;
 }
 
+/* Anchors are scoped to a document: the table goes with them, so each
+ * document pays only for its own anchors. */
 static void
 ym_anchors_clear(struct ym_parser *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n_anchors; i++)
+	for (i = 0; i < p->cap_anchors; i++)
 		free(p->anchors[i].name);
-	p->n_anchors = 0;
+	free(p->anchors);
+	p->anchors = NULL;
+	p->n_anchors = p->cap_anchors = 0;
 }
 
+/* A copy of the anchored node, charged to the budget; at depth, its
+ * expansion must stay within YAML_MERGE_MAX_DEPTH like parsed nodes. */
 static struct ym_node *
-ym_alias(struct ym_parser *p, const yaml_char_t *name, struct err *e)
+ym_alias(struct ym_parser *p, const yaml_event_t *ev, int depth,
+    struct err *e)
 {
-	size_t i;
+	const char *name = (const char *)ev->data.alias.anchor;
+	const struct ym_anchor *a = p->n_anchors ? ym_anchor_slot(p, name) :
+	    NULL;
 
-	for (i = p->n_anchors; i > 0; i--)
-		if (strcmp(p->anchors[i - 1].name, (const char *)name) == 0)
-			return ym_copy(p, p->anchors[i - 1].node, e);
-	err_set(e, "invalid YAML in '%s': unknown alias '*%s'", p->name,
-	    (const char *)name);
-	return NULL;
+	if (a == NULL || a->name == NULL) {
+		err_set(e, "invalid YAML in '%s' at line %zu, column %zu: "
+		    "unknown alias '*%s'", p->name, ev->start_mark.line + 1,
+		    ev->start_mark.column + 1, name);
+		return NULL;
+	}
+	if (depth + a->node->height > YAML_MERGE_MAX_DEPTH) {
+		err_set(e, "'%s' at line %zu, column %zu: alias '*%s' nests "
+		    "deeper than %d levels", p->name, ev->start_mark.line + 1,
+		    ev->start_mark.column + 1, name, YAML_MERGE_MAX_DEPTH);
+		return NULL;
+	}
+	if (ym_charge(p, a->node->count, a->node->bytes, &ev->start_mark,
+	    name, e) != 0)
+		return NULL;
+	return ym_copy(a->node, e);
 }
 
 static int
 ym_next(struct ym_parser *p, yaml_event_t *ev, struct err *e)
 {
+	size_t line, col;
+
 	if (yaml_parser_parse(&p->parser, ev))
 		return 0;
+	yaml_pos_error(&p->parser, p->text, p->len, &line, &col);
 	return err_set(e, "invalid YAML in '%s' at line %zu, column %zu: %s",
-	    p->name, p->parser.problem_mark.line + 1,
-	    p->parser.problem_mark.column + 1,
+	    p->name, line, col,
 	    p->parser.problem ? p->parser.problem : "parse error");
 }
 
@@ -194,28 +323,44 @@ ym_key_cmp(const struct ym_node *a, const struct ym_node *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* Sorts a map's pairs by key; duplicate keys are an error. */
+struct ym_pair {
+	struct ym_node *key, *value;
+};
+
+static int
+ym_pair_cmp(const void *a, const void *b)
+{
+	return ym_key_cmp(((const struct ym_pair *)a)->key,
+	    ((const struct ym_pair *)b)->key);
+}
+
+/* Sorts a map's pairs by key (O(n log n), nothing to do when sorted
+ * already); duplicate keys are an error. */
 static int
 ym_map_sort(struct ym_parser *p, struct ym_node *m, struct err *e)
 {
-	size_t i, j, pairs = m->n / 2;
-	struct ym_node *k, *v;
+	size_t i, pairs = m->n / 2;
+	struct ym_pair *tmp;
+	bool sorted = true;
 
 	for (i = 0; i < pairs; i++)
 		if (m->items[2 * i]->kind != YM_SCALAR)
 			return err_set(e, "'%s': mapping keys must be scalars",
 			    p->name);
-	/* insertion sort over pairs: maps are usually small and often sorted */
-	for (i = 1; i < pairs; i++) {
-		k = m->items[2 * i];
-		v = m->items[2 * i + 1];
-		for (j = i; j > 0 && ym_key_cmp(m->items[2 * (j - 1)], k) > 0;
-		    j--) {
-			m->items[2 * j] = m->items[2 * (j - 1)];
-			m->items[2 * j + 1] = m->items[2 * (j - 1) + 1];
+	for (i = 1; i < pairs && sorted; i++)
+		sorted = ym_key_cmp(m->items[2 * (i - 1)], m->items[2 * i]) < 0;
+	if (!sorted) {
+		if ((tmp = malloc(pairs * sizeof(*tmp))) == NULL)
+			return err_set(e, "out of memory sorting '%s'", p->name);
+		for (i = 0; i < pairs; i++)
+			tmp[i] = (struct ym_pair){ m->items[2 * i],
+			    m->items[2 * i + 1] };
+		qsort(tmp, pairs, sizeof(*tmp), ym_pair_cmp);
+		for (i = 0; i < pairs; i++) {
+			m->items[2 * i] = tmp[i].key;
+			m->items[2 * i + 1] = tmp[i].value;
 		}
-		m->items[2 * j] = k;
-		m->items[2 * j + 1] = v;
+		free(tmp);
 	}
 	for (i = 1; i < pairs; i++)
 		if (ym_key_cmp(m->items[2 * (i - 1)], m->items[2 * i]) == 0)
@@ -253,10 +398,14 @@ ym_parse_children(struct ym_parser *p, struct ym_node *n, int depth,
 static struct ym_node *
 ym_scalar(struct ym_parser *p, const yaml_event_t *ev, struct err *e)
 {
-	struct ym_node *n = ym_new(p, YM_SCALAR, e);
+	const char *tag = (const char *)ev->data.scalar.tag;
+	size_t bytes = ev->data.scalar.length + (tag ? strlen(tag) : 0);
+	struct ym_node *n;
 
-	if (n == NULL)
+	if (ym_charge(p, 1, bytes, &ev->start_mark, NULL, e) != 0 ||
+	    (n = ym_alloc(YM_SCALAR, e)) == NULL)
 		return NULL;
+	n->bytes = bytes;
 	n->value = ym_strdup(ev->data.scalar.value, ev->data.scalar.length);
 	n->len = ev->data.scalar.length;
 	n->style = ev->data.scalar.style;
@@ -284,7 +433,7 @@ ym_parse_node(struct ym_parser *p, yaml_event_t *ev, int depth,
 		    p->name, YAML_MERGE_MAX_DEPTH);
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		*out = ym_alias(p, ev->data.alias.anchor, e);
+		*out = ym_alias(p, ev, depth, e);
 		return *out ? 0 : -1;
 	case YAML_SCALAR_EVENT:
 		if ((n = ym_scalar(p, ev, e)) == NULL)
@@ -294,7 +443,7 @@ ym_parse_node(struct ym_parser *p, yaml_event_t *ev, int depth,
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		n = ym_new(p, ev->type == YAML_SEQUENCE_START_EVENT ? YM_SEQ :
-		    YM_MAP, e);
+		    YM_MAP, &ev->start_mark, e);
 		if (n == NULL)
 			return -1;
 		anchor = ev->type == YAML_SEQUENCE_START_EVENT ?
@@ -425,10 +574,12 @@ ym_load_document(struct ym_parser *p, int index, struct ym_node *acc,
 
 /* Parses every document of text and merges them, in order, into *out. */
 static int
-ym_load(const char *text, size_t len, const char *name, struct ym_node **out,
-    struct err *e)
+ym_load(const char *text, size_t len, const char *name,
+    struct ym_budget *budget, struct ym_node **out, struct err *e)
 {
-	struct ym_parser p = { .name = name };
+	struct ym_parser p = { .name = name, .text = text, .len = len,
+	    .budget = budget };
+	const yaml_mark_t start = { 0, 0, 0 };
 	struct ym_node *acc;
 	yaml_event_t ev;
 	int rc = 0, index = 0;
@@ -438,7 +589,7 @@ ym_load(const char *text, size_t len, const char *name, struct ym_node **out,
 	if (len > YAML_MERGE_MAX_BYTES)
 		return err_set(e, "'%s' is larger than %u bytes", name,
 		    YAML_MERGE_MAX_BYTES);
-	if ((acc = ym_new(&p, YM_MAP, e)) == NULL)
+	if ((acc = ym_new(&p, YM_MAP, &start, e)) == NULL)
 		return -1;
 	if (!yaml_parser_initialize(&p.parser)) {
 		ym_free(acc);
@@ -456,7 +607,6 @@ ym_load(const char *text, size_t len, const char *name, struct ym_node **out,
 		yaml_event_delete(&ev);
 	}
 	ym_anchors_clear(&p);
-	free(p.anchors);
 	yaml_parser_delete(&p.parser);
 	if (rc != 0) {
 		ym_free(acc);
@@ -508,13 +658,15 @@ yaml_merge(const char *base, size_t base_len, const char *base_name,
     char **out, size_t *out_len, struct err *e)
 {
 	struct ym_node *b = NULL, *o = NULL;
+	struct ym_budget budget = { 0, 0 };
 	int rc;
 
 	*out = NULL;
 	*out_len = 0;
-	rc = ym_load(base, base_len, base_name, &b, e);
+	rc = ym_load(base, base_len, base_name, &budget, &b, e);
 	if (rc == 0)
-		rc = ym_load(overlay, overlay_len, overlay_name, &o, e);
+		rc = ym_load(overlay, overlay_len, overlay_name, &budget, &o,
+		    e);
 	if (rc == 0) {
 		rc = ym_merge_maps(b, o, e);
 		o = NULL;

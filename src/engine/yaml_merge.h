@@ -9,9 +9,14 @@
  * sorted bytewise at every level (deterministic), scalars keep their style
  * and tag; comments and anchors are not preserved (aliases are expanded).
  *
- * Inputs are bounded (YAML_MERGE_MAX_BYTES each, YAML_MERGE_MAX_NODES nodes
- * including alias expansions, YAML_MERGE_MAX_DEPTH nesting). Pure and
- * reentrant; *out is malloc'd and owned by the caller.
+ * Inputs are bounded: YAML_MERGE_MAX_BYTES of text each, YAML_MERGE_MAX_DEPTH
+ * nesting, and one budget per call for both inputs together of
+ * YAML_MERGE_MAX_NODES nodes and YAML_MERGE_MAX_EXPANDED bytes of scalars
+ * and tags, alias expansions included: an alias is charged the nodes and
+ * bytes it expands to before it is copied, so a small file whose aliases
+ * repeat a big scalar is refused (naming the file, the alias and where it
+ * is) instead of growing without bound. Anchor lookup is O(1), key sorting
+ * O(n log n). Pure and reentrant; *out is malloc'd and owned by the caller.
  */
 #ifndef AG_YAML_MERGE_H
 #define AG_YAML_MERGE_H
@@ -23,6 +28,7 @@
 #define YAML_MERGE_MAX_BYTES (16u << 20)
 #define YAML_MERGE_MAX_NODES 250000	/* ~25 MiB of tree at most */
 #define YAML_MERGE_MAX_DEPTH 64
+#define YAML_MERGE_MAX_EXPANDED YAML_MERGE_MAX_BYTES	/* scalar bytes */
 
 int yaml_merge(const char *base, size_t base_len, const char *base_name,
     const char *overlay, size_t overlay_len, const char *overlay_name,

@@ -9,9 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/yaml_json.h"
 
 #define PATH_BUF 256
+#define GEN_NAME_SHOWN 253	/* longer names are not quoted in messages */
+
+const struct yaml_json_limits generator_limits = {
+	.max_bytes = GENERATOR_MAX_BYTES,
+	.max_depth = GENERATOR_MAX_DEPTH,
+	.max_nodes = GENERATOR_MAX_NODES,
+	.max_items = GENERATOR_MAX_ITEMS,
+	.max_string = GENERATOR_MAX_STRING,
+};
 
 static const char *
 json_type_name(const json_t *v)
@@ -319,6 +327,20 @@ parse_metadata(const json_t *obj, struct generator *g, struct err *e)
 	return 0;
 }
 
+/* metadata.<key> when it is a short string, else "?" (for messages). */
+static const char *
+meta_name(const json_t *obj, const char *key, const char *dflt)
+{
+	const json_t *v = json_object_get(json_object_get(obj, "metadata"),
+	    key);
+
+	if (v == NULL)
+		return dflt;
+	if (!json_is_string(v) || json_string_length(v) > GEN_NAME_SHOWN)
+		return "?";
+	return json_string_value(v);
+}
+
 int
 generator_from_json(const json_t *obj, struct generator *out, struct err *e)
 {
@@ -326,6 +348,10 @@ generator_from_json(const json_t *obj, struct generator *out, struct err *e)
 	if (!json_is_object(obj))
 		return err_set(e, "expected an %s object, got %s",
 		    GENERATOR_KIND, json_type_name(obj));
+	if (yaml_json_check(obj, &generator_limits, e) < 0)
+		return err_prefix(e, "%s %s/%s is over a limit", GENERATOR_KIND,
+		    meta_name(obj, "namespace", "default"),
+		    meta_name(obj, "name", "?"));
 	if (parse_type_meta(obj, e) < 0 || parse_metadata(obj, out, e) < 0)
 		goto fail;
 	if (parse_spec(obj, out, e) < 0) {
@@ -355,7 +381,7 @@ generator_parse_yaml_docs(const char *buf, size_t len,
 	json_t *docs, *doc, *kept;
 	size_t i, n = 0;
 
-	if (yaml_json_load(buf, len, NULL, &docs, e) < 0)
+	if (yaml_json_load(buf, len, &generator_limits, &docs, e) < 0)
 		return -1;
 	kept = json_array();
 	if (json_array_size(docs) > 0 &&

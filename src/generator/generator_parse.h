@@ -5,6 +5,16 @@
  * wrong type is an error naming its path); generator_validate.c checks the
  * values. Unknown fields are ignored, as the API server prunes them.
  *
+ * Input limits (one table, generator_limits, for both inputs): YAML is
+ * checked while it is parsed (yaml_json_load), so an oversize file is
+ * refused before it is built in memory; a JSON object is checked by
+ * generator_from_json before any of it is copied. The limits sit well above
+ * any valid generator (the CRD's longest lists, sources and artifacts, have
+ * 1000 items; patterns are at most 1024 bytes; Kubernetes stores at most
+ * 1.5 MiB per object and 256 KiB of annotations); generator_validate.c then
+ * applies the CRD's exact limits with their own messages. With them a
+ * maximal file costs tens of MiB as a jansson tree, not hundreds.
+ *
  * Defaults: a missing metadata.namespace is "default"; a missing strategy is
  * Overwrite. The caller owns the filled structs (generator_free) and, for
  * generator_parse_yaml, the array (free after freeing each item).
@@ -18,6 +28,15 @@
 
 #include "generator/generator.h"
 #include "base/err.h"
+#include "base/yaml_json.h"
+
+#define GENERATOR_MAX_BYTES (4u << 20)	/* a file, or one object's strings */
+#define GENERATOR_MAX_DEPTH 32u
+#define GENERATOR_MAX_NODES 200000u	/* a file, or one object */
+#define GENERATOR_MAX_ITEMS 10000u	/* of any one list or mapping */
+#define GENERATOR_MAX_STRING (256u << 10)	/* one key or value */
+
+extern const struct yaml_json_limits generator_limits;
 
 /* Reads one ArtifactGenerator object. On error *out is left zeroed. */
 int generator_from_json(const json_t *obj, struct generator *out,

@@ -340,6 +340,116 @@ test_parse_errors_name_document_and_field(void **state)
 	    "document 1: metadata: required field is missing");
 }
 
+/* HDR plus one artifact whose copy has n excludes, as a flow list. */
+static char *
+gen_with_excludes(size_t n, size_t *len)
+{
+	static const char head[] = HDR "spec:\n  artifacts:\n    - name: x\n"
+	    "      copy:\n        - from: '@a/x'\n          to: '@artifact/'\n"
+	    "          exclude: [";
+	char *buf = malloc(sizeof(head) + 2 * n + 2);
+	size_t i, off = sizeof(head) - 1;
+
+	assert_non_null(buf);
+	memcpy(buf, head, off);
+	for (i = 0; i < n; i++) {
+		memcpy(buf + off, i ? ",a" : "a", i ? 2 : 1);
+		off += i ? 2 : 1;
+	}
+	memcpy(buf + off, "]\n", 3);
+	*len = off + 2;
+	return buf;
+}
+
+/* A 999,000-item exclude list (2 MB) is refused at item 10,001 of the
+ * parse, with its field path: nothing close to its size is built. */
+static void
+test_parse_yaml_refuses_huge_lists_while_parsing(void **state)
+{
+	struct generator *gs = NULL;
+	size_t n = 0, len;
+	char *yaml = gen_with_excludes(999000, &len);
+	struct err e;
+
+	(void)state;
+	assert_int_equal(generator_parse_yaml(yaml, len, &gs, &n, &e), -1);
+	assert_null(gs);
+	/* "          exclude: [" is 20 columns; item 10,001 is 20,000 later */
+	assert_string_equal(e.msg, "YAML input over a limit at line 10 column "
+	    "20021: spec.artifacts[0].copy[0].exclude: a list with more than "
+	    "10000 items");
+	free(yaml);
+	/* below the parse limit, the list is the validator's business */
+	yaml = gen_with_excludes(GENERATOR_MAX_ITEMS, &len);
+	assert_int_equal(generator_parse_yaml(yaml, len, &gs, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(gs[0].artifacts[0].copy[0].n_exclude,
+	    GENERATOR_MAX_ITEMS);
+	generator_free(&gs[0]);
+	free(gs);
+	free(yaml);
+}
+
+/* The API server's JSON gets the same limits and words as YAML. */
+static void
+test_parse_json_refuses_what_yaml_refuses(void **state)
+{
+	struct generator g;
+	json_t *obj, *ex, *labels;
+	struct err e;
+	char key[32];
+	size_t i;
+
+	(void)state;
+	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:{s:{}}, s:[{s:s, s:"
+	    "[{s:s, s:s, s:[]}]}]}}", "apiVersion", GENERATOR_API_VERSION,
+	    "kind", GENERATOR_KIND, "metadata", "name", "g", "namespace", "n",
+	    "spec", "commonMetadata", "labels", "artifacts", "name", "x",
+	    "copy", "from", "@a/x", "to", "@artifact/", "exclude");
+	assert_non_null(obj);
+	ex = json_object_get(json_array_get(json_object_get(json_array_get(
+	    json_object_get(json_object_get(obj, "spec"), "artifacts"), 0),
+	    "copy"), 0), "exclude");
+	labels = json_object_get(json_object_get(json_object_get(obj, "spec"),
+	    "commonMetadata"), "labels");
+	for (i = 0; i < 999000; i++)
+		json_array_append_new(ex, json_string("a"));
+	assert_int_equal(generator_from_json(obj, &g, &e), -1);
+	assert_string_equal(e.msg, "ArtifactGenerator n/g is over a limit: "
+	    "spec.artifacts[0].copy[0].exclude: a list with more than 10000 "
+	    "items");
+	json_array_clear(ex);
+	/* one string longer than GENERATOR_MAX_STRING */
+	{
+		char *s = malloc(GENERATOR_MAX_STRING + 2);
+
+		assert_non_null(s);
+		memset(s, 'n', GENERATOR_MAX_STRING + 1);
+		s[GENERATOR_MAX_STRING + 1] = '\0';
+		json_object_set_new(json_array_get(json_object_get(json_object_get(
+		    obj, "spec"), "artifacts"), 0), "name", json_string(s));
+		free(s);
+	}
+	assert_int_equal(generator_from_json(obj, &g, &e), -1);
+	assert_string_equal(e.msg, "ArtifactGenerator n/g is over a limit: "
+	    "spec.artifacts[0].name: a string of 262145 bytes (at most "
+	    "262144)");
+	json_object_set_new(json_array_get(json_object_get(json_object_get(obj,
+	    "spec"), "artifacts"), 0), "name", json_string("x"));
+	for (i = 0; i <= GENERATOR_MAX_ITEMS; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		json_object_set_new(labels, key, json_string("v"));
+	}
+	assert_int_equal(generator_from_json(obj, &g, &e), -1);
+	assert_string_equal(e.msg, "ArtifactGenerator n/g is over a limit: "
+	    "spec.commonMetadata.labels: a mapping with more than 10000 "
+	    "entries");
+	json_object_clear(labels);
+	assert_int_equal(generator_from_json(obj, &g, &e), 0);
+	generator_free(&g);
+	json_decref(obj);
+}
+
 int
 main(void)
 {
@@ -353,6 +463,8 @@ main(void)
 		cmocka_unit_test(test_parse_json_form_is_the_same_model),
 		cmocka_unit_test(test_parse_defaults_and_multi_documents),
 		cmocka_unit_test(test_parse_errors_name_document_and_field),
+		cmocka_unit_test(test_parse_yaml_refuses_huge_lists_while_parsing),
+		cmocka_unit_test(test_parse_json_refuses_what_yaml_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
