@@ -614,7 +614,8 @@ copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
 	const struct build_source *src;
 	int rc;
 
-	glob_work_init(&o.work, COPY_GLOB_STEPS);
+	glob_work_init(&o.work, c->glob_steps > 0 ? c->glob_steps :
+	    COPY_GLOB_STEPS);
 	rc = copy_parse_from(&o, e);
 	if (rc == 0)
 		rc = copy_parse_to(&o, e);
