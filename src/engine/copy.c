@@ -14,6 +14,13 @@
  *   other glob   -> "dest"          dest/<full source-relative path>
  * A matched directory is copied recursively; a glob match whose directory
  * is matched is not visited again below it.
+ *
+ * Exclude rules and the `from` glob share one glob work budget per
+ * operation (COPY_GLOB_STEPS, or copy_ctx.glob_steps). Each entry is
+ * decided once per exclude pattern, in one pass over its path; a match that
+ * runs the budget out fails the operation ("exclude[K]: pattern '...': work
+ * budget ... exhausted matching '<path>'"), it never counts as "not
+ * excluded".
  */
 #include "engine/copy.h"
 
