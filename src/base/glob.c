@@ -28,18 +28,20 @@
 #define GLOB_NONE UINT32_MAX	/* no node: the end of a chain */
 #define GLOB_STAR UINT32_MAX	/* the segment of a '**' node */
 
+/* Lengths and offsets fit 32 bits: an expansion is at most
+ * GLOB_PATTERN_MAX bytes and there are at most GLOB_ALT_MAX of them. */
 struct glob_chunk {
 	const char *p;		/* raw text (escapes kept), in a text */
-	size_t len;
-	size_t lit;		/* offset of the unescaped bytes in g->lits */
-	size_t lit_len;
+	uint32_t len;
+	uint32_t lit;		/* offset of the unescaped bytes in g->lits */
+	uint32_t lit_len;
 	bool plain;		/* no '?' or class: lit/lit_len are valid */
 };
 
 struct glob_seg {
 	const char *p;		/* raw text, for interning */
-	size_t len;
-	size_t first, n;	/* chunks[first .. first + n) */
+	uint32_t len;
+	uint32_t first, n;	/* chunks[first .. first + n) */
 	bool lead, trail;	/* a '*' run before the first / after the last
 				 * chunk */
 };
@@ -278,8 +280,8 @@ glob_add_chunk(struct glob *g, const char *p, size_t n)
 	    1) != 0)
 		return -1;
 	c = &g->chunks[g->n_chunks++];
-	*c = (struct glob_chunk){ .p = p, .len = n, .lit = g->n_lits,
-	    .plain = true };
+	*c = (struct glob_chunk){ .p = p, .len = (uint32_t)n,
+	    .lit = (uint32_t)g->n_lits, .plain = true };
 	while (i < n) {
 		if (p[i] == '?' || (p[i] == '[' &&
 		    glob_class_end(p, n, i) != 0)) {
@@ -305,7 +307,7 @@ glob_parse_seg(struct glob *g, struct glob_seg *sg)
 	const char *p = sg->p;
 	size_t n = sg->len, i = 0, start;
 
-	sg->first = g->n_chunks;
+	sg->first = (uint32_t)g->n_chunks;
 	sg->lead = n > 0 && p[0] == '*';
 	while (i < n) {
 		if (p[i] == '*') {
@@ -342,7 +344,7 @@ glob_intern_seg(struct glob *g, struct glob_build *b, const char *p,
 		h = (h + 1) & b->mask;
 	}
 	sg = &g->segs[g->n_segs];
-	*sg = (struct glob_seg){ .p = p, .len = n };
+	*sg = (struct glob_seg){ .p = p, .len = (uint32_t)n };
 	if (glob_parse_seg(g, sg) != 0)
 		return -1;
 	b->seg_tab[h] = (uint32_t)++g->n_segs;
@@ -401,6 +403,26 @@ glob_chain(struct glob *g, struct glob_build *b, const char *s,
 	return 0;
 }
 
+/* Gives back what the growing arrays over-allocated (a failed shrink keeps
+ * the larger block). */
+static void
+glob_shrink(struct glob *g)
+{
+	void *p;
+
+	if (g->n_segs > 0 &&
+	    (p = realloc(g->segs, g->n_segs * sizeof(*g->segs))) != NULL)
+		g->segs = p;
+	if (g->n_nodes > 0 &&
+	    (p = realloc(g->nodes, g->n_nodes * sizeof(*g->nodes))) != NULL)
+		g->nodes = p;
+	if (g->n_chunks > 0 && (p = realloc(g->chunks,
+	    g->n_chunks * sizeof(*g->chunks))) != NULL)
+		g->chunks = p;
+	if (g->n_lits > 0 && (p = realloc(g->lits, g->n_lits)) != NULL)
+		g->lits = p;
+}
+
 /* Interns every expansion's segments and chains, and keeps the distinct
  * chain heads as the start nodes. */
 static int
@@ -432,6 +454,7 @@ glob_build_nodes(struct glob *g, struct err *e)
 		if (k == g->n_starts)
 			g->starts[g->n_starts++] = start;
 	}
+	glob_shrink(g);
 	rc = 0;
 fail:
 	if (rc != 0)
