@@ -14,6 +14,13 @@
  *   other glob   -> "dest"          dest/<full source-relative path>
  * A matched directory is copied recursively; a glob match whose directory
  * is matched is not visited again below it.
+ *
+ * Exclude rules and the `from` glob share one glob work budget per
+ * operation (COPY_GLOB_STEPS, or copy_ctx.glob_steps). Each entry is
+ * decided once per exclude pattern, in one pass over its path; a match that
+ * runs the budget out fails the operation ("exclude[K]: pattern '...': work
+ * budget ... exhausted matching '<path>'"), it never counts as "not
+ * excluded".
  */
 #include "engine/copy.h"
 
@@ -200,24 +207,63 @@ copy_compile_excludes(struct copy_op *o, struct err *e)
 	return 0;
 }
 
-static bool
-copy_excluded(const struct copy_op *o, const char *rel)
+static size_t
+copy_count_segments(const char *s)
 {
-	size_t i, blen = strlen(o->base);
-	const char *sub = NULL, *base = strrchr(rel, '/');
+	size_t n = 1;
+
+	while ((s = strchr(s, '/')) != NULL) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+/* 1 when rel is excluded, 0 when not, -1 when matching fails (the budget
+ * ran out): never "not excluded" on a failure. A pattern is tried in one
+ * pass against rel, rel below the literal prefix and (without '/') the base
+ * name: the tails of rel that skip 0, the prefix's or all but one
+ * segments. */
+static int
+copy_excluded(struct copy_op *o, const char *rel, struct err *e)
+{
+	size_t i, blen = strlen(o->base), skip[3], n_skip, nsegs;
+	int rc;
 
 	if (o->n_excl == 0)
-		return false;
-	if (blen > 0 && strncmp(rel, o->base, blen) == 0 && rel[blen] == '/')
-		sub = rel + blen + 1;
-	base = base ? base + 1 : rel;
+		return 0;
+	nsegs = copy_count_segments(rel);
+	skip[0] = 0;
 	for (i = 0; i < o->n_excl; i++) {
-		if (glob_match(o->excl[i], rel) ||
-		    (sub != NULL && glob_match(o->excl[i], sub)) ||
-		    (o->excl_noslash[i] && glob_match(o->excl[i], base)))
-			return true;
+		n_skip = 1;
+		if (blen > 0 && strncmp(rel, o->base, blen) == 0 &&
+		    rel[blen] == '/')
+			skip[n_skip++] = copy_count_segments(o->base);
+		if (o->excl_noslash[i])
+			skip[n_skip++] = nsegs - 1;
+		rc = glob_match_tails(o->excl[i], rel, skip, n_skip, &o->work,
+		    e);
+		if (rc != 0)
+			return rc < 0 ? err_prefix(e, "exclude[%zu]", i) : 1;
 	}
-	return false;
+	return 0;
+}
+
+/* glob_match_below/glob_match on the `from` glob, errors prefixed. */
+static int
+copy_from_below(struct copy_op *o, const char *rel, struct err *e)
+{
+	int rc = glob_match_below(o->glob, rel, &o->work, e);
+
+	return rc < 0 ? err_prefix(e, "from") : rc;
+}
+
+static int
+copy_from_match(struct copy_op *o, const char *rel, struct err *e)
+{
+	int rc = glob_match(o->glob, rel, &o->work, e);
+
+	return rc < 0 ? err_prefix(e, "from") : rc;
 }
 
 static void
@@ -230,6 +276,7 @@ copy_op_free(struct copy_op *o)
 	free(o->excl);
 	free(o->excl_noslash);
 	glob_free(o->glob);
+	glob_work_fini(&o->work);
 	if (o->src_fd >= 0)
 		close(o->src_fd);
 }
@@ -315,7 +362,7 @@ copy_tree(struct copy_op *o, int src_fd, const char *src_rel,
 	char srel[COPY_PATH_MAX], drel[COPY_PATH_MAX];
 	struct copy_fs_entry *l;
 	size_t n, i;
-	int dfd, cfd, rc = 0;
+	int dfd, cfd, rc = 0, ex;
 
 	if (depth > COPY_DEPTH_MAX)
 		return err_set(e, "'%s' is nested deeper than %d levels",
@@ -332,8 +379,10 @@ copy_tree(struct copy_op *o, int src_fd, const char *src_rel,
 		if ((rc = copy_path_join(srel, src_rel, l[i].name, e)) != 0 ||
 		    (rc = copy_path_join(drel, dst_rel, l[i].name, e)) != 0)
 			break;
-		if (copy_excluded(o, srel))
+		if ((ex = copy_excluded(o, srel, e)) != 0) {
+			rc = ex < 0 ? -1 : 0;
 			continue;
+		}
 		if (l[i].kind == COPY_FS_FILE) {
 			rc = copy_file(o, src_fd, l[i].name, srel, dfd,
 			    l[i].name, drel, e);
@@ -379,10 +428,10 @@ copy_literal_file(struct copy_op *o, int pfd, const char *name,
     const char *rel, struct err *e)
 {
 	char drel[COPY_PATH_MAX];
-	int dfd;
+	int dfd, ex;
 
-	if (copy_excluded(o, rel))
-		return 0;
+	if ((ex = copy_excluded(o, rel, e)) != 0)
+		return ex < 0 ? -1 : 0;
 	if (o->op->strategy == COPY_EXTRACT) {
 		if (!tar_name_is_tarball(name))
 			return err_set(e, "the Extract strategy requires a "
@@ -460,15 +509,17 @@ copy_glob_hit(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
 	int cfd, rc;
 
 	o->matches++;
-	if (copy_excluded(o, rel)) {
+	if ((rc = copy_excluded(o, rel, e)) != 0) {
 		o->excluded++;
-		return 0;
+		return rc < 0 ? -1 : 0;
 	}
 	if (o->op->strategy == COPY_EXTRACT) {
-		if (ent->kind == COPY_FS_DIR)
-			return glob_match_below(o->glob, rel) ?
-			    copy_glob_descend(o, dirfd, ent->name, rel, depth,
-			    e) : 0;
+		if (ent->kind == COPY_FS_DIR) {
+			if ((rc = copy_from_below(o, rel, e)) <= 0)
+				return rc;
+			return copy_glob_descend(o, dirfd, ent->name, rel,
+			    depth, e);
+		}
 		if (!tar_name_is_tarball(ent->name))
 			return 0;
 		return copy_extract(o, dirfd, ent->name, rel, o->dest, e);
@@ -487,6 +538,29 @@ copy_glob_hit(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
 	return rc;
 }
 
+/* One entry of a glob walk: a hit, an excluded directory (skipped whole),
+ * a directory to descend into, or nothing. Each entry is checked against
+ * the excludes at most once. */
+static int
+copy_glob_entry(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
+    const char *rel, int depth, struct err *e)
+{
+	int rc;
+
+	if ((rc = copy_from_match(o, rel, e)) != 0)
+		return rc < 0 ? -1 : copy_glob_hit(o, dirfd, ent, rel, depth,
+		    e);
+	if (ent->kind != COPY_FS_DIR)
+		return 0;
+	if ((rc = copy_excluded(o, rel, e)) != 0) {
+		o->skipped_dirs += rc > 0;
+		return rc < 0 ? -1 : 0;
+	}
+	if ((rc = copy_from_below(o, rel, e)) <= 0)
+		return rc;
+	return copy_glob_descend(o, dirfd, ent->name, rel, depth, e);
+}
+
 static int
 copy_glob_walk(struct copy_op *o, int dirfd, const char *rel, int depth,
     struct err *e)
@@ -503,14 +577,7 @@ copy_glob_walk(struct copy_op *o, int dirfd, const char *rel, int depth,
 			continue;
 		if ((rc = copy_path_join(child, rel, l[i].name, e)) != 0)
 			break;
-		if (glob_match(o->glob, child))
-			rc = copy_glob_hit(o, dirfd, &l[i], child, depth, e);
-		else if (l[i].kind == COPY_FS_DIR && copy_excluded(o, child))
-			o->skipped_dirs++;
-		else if (l[i].kind == COPY_FS_DIR &&
-		    glob_match_below(o->glob, child))
-			rc = copy_glob_descend(o, dirfd, l[i].name, child,
-			    depth, e);
+		rc = copy_glob_entry(o, dirfd, &l[i], child, depth, e);
 	}
 	copy_fs_list_free(l, n);
 	return rc;
@@ -546,6 +613,8 @@ copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
 	const struct build_source *src;
 	int rc;
 
+	glob_work_init(&o.work, c->glob_steps > 0 ? c->glob_steps :
+	    COPY_GLOB_STEPS);
 	rc = copy_parse_from(&o, e);
 	if (rc == 0)
 		rc = copy_parse_to(&o, e);

@@ -44,6 +44,8 @@ struct copy_ctx {
 	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;
+	long glob_steps;		/* optional: the glob work budget of each
+					 * operation (0: COPY_GLOB_STEPS) */
 };
 
 int copy_apply(const struct copy_ctx *c, const struct gen_copy *op,

@@ -15,6 +15,10 @@
 #include "engine/copy_fs.h"
 #include "base/glob.h"
 
+/* Glob matching work of one copy operation: its `from` glob and every
+ * exclude pattern share it; running out is an error naming the pattern. */
+#define COPY_GLOB_STEPS (1L << 30)
+
 struct copy_op {
 	const struct copy_ctx *c;
 	const struct gen_copy *op;
@@ -27,6 +31,8 @@ struct copy_op {
 	struct glob **excl;		/* compiled exclude patterns */
 	bool *excl_noslash;		/* pattern has no '/' */
 	size_t n_excl;
+	struct glob_work work;		/* budget of every glob match of the
+					 * operation (COPY_GLOB_STEPS) */
 	char base[COPY_PATH_MAX];	/* literal (non-glob) prefix of from */
 	char dest[COPY_PATH_MAX];	/* normalized `to` path, "" = root */
 	bool dest_slash;		/* `to` ends with '/' */

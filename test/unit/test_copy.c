@@ -1,8 +1,10 @@
 /*
  * Unit tests for the copy engine (src/engine/copy*.c): every cp-like rule,
  * each glob form, each exclude rule, ordering and overwrite, the Merge and
- * Extract strategies, symlinks, and the error messages. Each case has its own
- * source files and the exact expected file map of the staged tree.
+ * Extract strategies, symlinks, the error messages, and an exclude that
+ * never fails open (a glob budget that runs out fails the copy). Each case
+ * has its own source files and the exact expected file map of the staged
+ * tree.
  */
 #include "testutil.h"
 
@@ -604,6 +606,104 @@ test_copy_extract_refuses_hostile_tarball(void **state)
 	env_teardown(&env);
 }
 
+/* An exclude whose 243 costly alternatives come before the cheap one that
+ * matches (*.yaml): with a private per-match budget this answered "no
+ * match" and the file was copied. */
+#define COSTLY_EXCLUDE "**/{*{a,aa,aaa}{a,aa,aaa}{a,aa,aaa}{a,aa,aaa}" \
+	"{a,aa,aaa}aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab,*.yaml}"
+
+/* An exclude that costs about 4M steps on a long name (256 distinct
+ * alternatives, each scanned at every position) and matches the file. */
+#define Q10 "??????????"
+#define SLOW_EXCLUDE "**/*" Q10 Q10 Q10 Q10 Q10 Q10 Q10 Q10 Q10 Q10 \
+	"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{c,000.yaml}"
+
+static void
+write_long_yaml(struct copy_env *env, char *name)
+{
+	struct fx_file src[] = {{ name, "secret: 1\n" },
+	    { "dir/keep.txt", "K" }, { NULL, NULL }};
+
+	memcpy(name, "dir/", 4);
+	memset(name + 4, 'a', 240);
+	strcpy(name + 244, "000.yaml");
+	fx_write_tree(env->s, src);
+}
+
+static void
+test_copy_exclude_never_fails_open(void **state)
+{
+	char name[300], lit[320];
+	const char *excl[] = { COSTLY_EXCLUDE, NULL };
+	struct gen_copy ops[] = {
+		{ .from = "@s/**", .to = "@artifact/" },
+		{ .from = "@s/dir", .to = "@artifact/lit/" },
+		{ .from = lit, .to = "@artifact/one/" },
+	};
+	struct fx_file want[] = {{ "dir/keep.txt", "K" },
+	    { "lit/dir/keep.txt", "K" }, { NULL, NULL }};
+	struct copy_env env;
+	struct err e;
+	size_t i;
+
+	(void)state;
+	env_setup(&env);
+	write_long_yaml(&env, name);
+	snprintf(lit, sizeof(lit), "@s/%s", name);
+	env_open_tree(&env);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		ops[i].exclude = (char **)excl;
+		ops[i].n_exclude = 1;
+		if (copy_apply(&env.ctx, &ops[i], &e) != 0)
+			fail_msg("op %zu: %s", i, e.msg);
+	}
+	fx_assert_tree(env.tree, want);
+	env_teardown(&env);
+}
+
+static void
+test_copy_glob_budget_exhausted_fails_naming_the_pattern(void **state)
+{
+	char name[300], *got;
+	const char *excl[] = { "*.txt", SLOW_EXCLUDE, NULL };
+	struct gen_copy op = { .from = "@s/**", .to = "@artifact/",
+	    .exclude = (char **)excl, .n_exclude = 2 };
+	struct gen_copy from_op = { .from = "@s/**/*.yaml",
+	    .to = "@artifact/" };
+	struct fx_file none[] = {{ NULL, NULL }};
+	struct copy_env env;
+	struct err e;
+
+	(void)state;
+	env_setup(&env);
+	write_long_yaml(&env, name);
+	env_open_tree(&env);
+	env.ctx.glob_steps = 2000;
+	assert_int_equal(copy_apply(&env.ctx, &op, &e), -1);
+	assert_true(strncmp(e.msg, "artifact 'art': copy '@s/**' -> "
+	    "'@artifact/': exclude[1]: pattern '" SLOW_EXCLUDE "': work "
+	    "budget of 2000 steps exhausted matching '", 80) == 0);
+	assert_non_null(strstr(e.msg, "exclude[1]: pattern '"
+	    SLOW_EXCLUDE "': work budget of 2000 steps exhausted matching"));
+	/* whatever was staged before the error, never the excluded file */
+	got = fx_read_tree(env.tree);
+	assert_null(strstr(got, "000.yaml"));
+	free(got);
+	/* the `from` glob shares the budget and fails the same way */
+	env.ctx.glob_steps = 1;
+	assert_int_equal(copy_apply(&env.ctx, &from_op, &e), -1);
+	assert_string_equal(e.msg, "artifact 'art': copy '@s/**/*.yaml' -> "
+	    "'@artifact/': from: pattern '**/*.yaml': work budget of 1 steps "
+	    "exhausted matching 'dir'");
+	/* with the default budget the same operation excludes the file */
+	env.ctx.glob_steps = 0;
+	if (copy_apply(&env.ctx, &op, &e) != 0)
+		fail_msg("%s", e.msg);
+	fx_assert_tree(env.tree, none);
+	env_teardown(&env);
+}
+
 int
 main(void)
 {
@@ -616,6 +716,9 @@ main(void)
 		cmocka_unit_test(test_copy_cancel_stops),
 		cmocka_unit_test(test_copy_extract),
 		cmocka_unit_test(test_copy_extract_refuses_hostile_tarball),
+		cmocka_unit_test(test_copy_exclude_never_fails_open),
+		cmocka_unit_test(
+		    test_copy_glob_budget_exhausted_fails_naming_the_pattern),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
