@@ -86,16 +86,21 @@ bool tar_is_vcs_dir(const char *basename);
 struct tar_read_limits {
 	uint64_t max_bytes;	/* total uncompressed file bytes; 0 = default */
 	uint64_t max_entries;	/* entries of any kind; 0 = default */
+	uint64_t max_replaced;	/* file entries replacing an earlier file of
+				 * the same name; 0 = default */
 };
 
 #define TAR_READ_DEFAULT_MAX_BYTES (4ULL << 30)	/* 4 GiB */
 #define TAR_READ_DEFAULT_MAX_ENTRIES 1000000ULL
+#define TAR_READ_DEFAULT_MAX_REPLACED 10000ULL
 
 /*
  * Extracts a gzip-compressed tar from archive_path into target_dir (which must
  * exist). Rejects, with a message naming the entry: absolute names, `..`
  * components, names resolving outside the target, symlinks, hard links,
- * devices, fifos, truncated or corrupt data, non-gzip input, limits exceeded.
+ * devices, fifos, truncated or corrupt data, non-gzip input, limits exceeded
+ * (bytes, entries, replaced duplicates, nesting deeper than TREE_DEPTH_MAX
+ * of base/dir_list.h).
  * Never follows a symlink while creating files. Each file is written under a
  * temp name and renamed when complete, so on failure no partial file stands
  * under its final name. Extracted files are 0600 (0700 if executable),
