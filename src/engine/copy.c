@@ -36,22 +36,6 @@ copy_is_tarball(const char *name)
 	    (n >= 4 && strcasecmp(name + n - 4, ".tgz") == 0);
 }
 
-void
-copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
-{
-	if (o->c->report != NULL)
-		o->c->report(o->c->report_ctx, o->c->artifact, o->op->from,
-		    o->op->to, path, size);
-}
-
-int
-copy_op_cancelled(const struct copy_op *o, struct err *e)
-{
-	if (o->c->cancel != NULL && *o->c->cancel)
-		return err_set(e, "cancelled");
-	return 0;
-}
-
 /* Normalizes a relative path: drops empty and "." components; ".." is an
  * error. out has COPY_PATH_MAX bytes. */
 static int
