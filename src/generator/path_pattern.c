@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "base/dir_list.h"
-#include "generator/generator_validate.h"
+#include "generator/kube_names.h"
 
 #define REL_MAX 4096
 
