@@ -42,7 +42,9 @@ struct tar_write_result {
 
 /* Archives every entry under srcdir to dest_path, in the order of a
  * depth-first walk of bytewise-sorted directory listings (Go's filepath.Walk,
- * GNU tar --sort=name): the order tar_path_cmp defines. */
+ * GNU tar --sort=name): the order tar_path_cmp defines. The walk is
+ * iterative (base/dir_walk); a tree nested deeper than TREE_DEPTH_MAX is
+ * an error. */
 int tar_write_dir(const char *srcdir, const char *dest_path,
     const struct tar_write_opts *opts, struct tar_write_result *res,
     struct err *e);
