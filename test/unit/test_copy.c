@@ -670,6 +670,39 @@ test_copy_extract_deep_tarball(void **state)
 	env_teardown(&env);
 }
 
+/* A source directory deeper than TREE_DEPTH_MAX is refused by the literal
+ * and the glob forms alike, with the message tar_read gives for archives. */
+static void
+test_copy_deep_source_directory(void **state)
+{
+	struct op_spec lit[OPS_MAX] = {{ "@s/d", "@artifact/", {0},
+	    COPY_OVERWRITE }};
+	struct op_spec glob[OPS_MAX] = {{ "@s/**/f", "@artifact/", {0},
+	    COPY_OVERWRITE }};
+	struct copy_env env;
+	char *got;
+	struct err e;
+	int status;
+
+	(void)state;
+	env_setup(&env);
+	free(tu_run(&status, "cd '%s' && i=0 && while [ $i -lt 300 ]; do "
+	    "mkdir d && cd d && i=$((i+1)) || exit 1; done && printf x > f",
+	    env.s));
+	assert_int_equal(status, 0);
+	env_open_tree(&env);
+	assert_int_equal(run_ops(&env, lit, &e), -1);
+	assert_non_null(strstr(e.msg, "artifact 'art': copy '@s/d' -> "
+	    "'@artifact/': 'd/d/d/"));
+	assert_non_null(strstr(e.msg, "' is nested deeper than 256 levels"));
+	assert_int_equal(run_ops(&env, glob, &e), -1);
+	assert_non_null(strstr(e.msg, "' is nested deeper than 256 levels"));
+	got = fx_read_tree(env.tree);
+	assert_string_equal(got, "");
+	free(got);
+	env_teardown(&env);
+}
+
 int
 main(void)
 {
@@ -683,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_copy_extract),
 		cmocka_unit_test(test_copy_extract_refuses_hostile_tarball),
 		cmocka_unit_test(test_copy_extract_deep_tarball),
+		cmocka_unit_test(test_copy_deep_source_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
