@@ -43,7 +43,9 @@ struct tar_write_result {
 
 /* Archives every entry under srcdir to dest_path, in the order of a
  * depth-first walk of bytewise-sorted directory listings (Go's filepath.Walk,
- * GNU tar --sort=name): the order tar_path_cmp defines. */
+ * GNU tar --sort=name): the order tar_path_cmp defines. The walk is
+ * iterative (base/dir_walk); a tree nested deeper than TREE_DEPTH_MAX is
+ * an error. */
 int tar_write_dir(const char *srcdir, const char *dest_path,
     const struct tar_write_opts *opts, struct tar_write_result *res,
     struct err *e);
@@ -91,16 +93,21 @@ bool tar_name_is_tarball(const char *name);
 struct tar_read_limits {
 	uint64_t max_bytes;	/* total uncompressed file bytes; 0 = default */
 	uint64_t max_entries;	/* entries of any kind; 0 = default */
+	uint64_t max_replaced;	/* file entries replacing an earlier file of
+				 * the same name; 0 = default */
 };
 
 #define TAR_READ_DEFAULT_MAX_BYTES (4ULL << 30)	/* 4 GiB */
 #define TAR_READ_DEFAULT_MAX_ENTRIES 1000000ULL
+#define TAR_READ_DEFAULT_MAX_REPLACED 10000ULL
 
 /*
  * Extracts a gzip-compressed tar from archive_path into target_dir (which must
  * exist). Rejects, with a message naming the entry: absolute names, `..`
  * components, names resolving outside the target, symlinks, hard links,
- * devices, fifos, truncated or corrupt data, non-gzip input, limits exceeded.
+ * devices, fifos, truncated or corrupt data, non-gzip input, limits exceeded
+ * (bytes, entries, replaced duplicates, nesting deeper than TREE_DEPTH_MAX
+ * of base/dir_list.h).
  * Never follows a symlink while creating files. Each file is written under a
  * temp name and renamed when complete, so on failure no partial file stands
  * under its final name. Extracted files are 0600 (0700 if executable),

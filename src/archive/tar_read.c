@@ -15,6 +15,8 @@
  * under a temp name in its directory and renamed when complete; on failure
  * the temp file is removed. Limits are checked before bytes are written, so
  * a gzip bomb fails at its first oversized entry with bounded memory.
+ * Entries nested deeper than TREE_DEPTH_MAX and more than max_replaced
+ * duplicate file names are refused too.
  *
  * The state is private to one call: safe on any thread.
  */
@@ -31,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "base/dir_list.h"
 
 #define TR_BLOCK 512
 #define TR_IN_SIZE (64 * 1024)
@@ -54,8 +58,9 @@ struct tr_state {
 	int root_fd;			/* the target directory */
 	int dir_fd;			/* cached directory of dir_path, or -1 */
 	char dir_path[TR_NAME_MAX];	/* relative to the target */
-	uint64_t max_bytes, max_entries;
+	uint64_t max_bytes, max_entries, max_replaced;
 	uint64_t bytes, entries;	/* consumed so far */
+	uint64_t replaced;		/* files that replaced an earlier one */
 	bool has_longname, has_paxname, has_paxsize;
 	uint64_t paxsize;
 	char longname[TR_NAME_MAX];	/* from a GNU 'L' record */
@@ -289,6 +294,23 @@ tr_name_clean(struct tr_state *s, struct err *e)
 	return 0;
 }
 
+/* Directories nest at most TREE_DEPTH_MAX levels below the target: a
+ * directory entry of n components is n levels deep, a file n - 1. */
+static int
+tr_depth_check(struct tr_state *s, bool is_dir, struct err *e)
+{
+	size_t levels = s->name[0] != '\0';
+
+	for (const char *p = s->name; *p != '\0'; p++)
+		levels += *p == '/';
+	if (!is_dir && levels > 0)
+		levels--;
+	if (levels > TREE_DEPTH_MAX)
+		return tr_fail(s, e, "nested deeper than %d levels",
+		    TREE_DEPTH_MAX);
+	return 0;
+}
+
 /* Extension records */
 
 static int
@@ -505,6 +527,30 @@ tr_file_body(struct tr_state *s, int fd, uint64_t size, struct err *e)
 	return tr_skip(s, (TR_BLOCK - size % TR_BLOCK) % TR_BLOCK, false, e);
 }
 
+/*
+ * Renames tmp over base. An entry replacing a file written earlier (a
+ * duplicate name, as `tar -r` appends) costs a file creation and deletion
+ * each: they are counted, and more than max_replaced is an error, so an
+ * archive of a million duplicates fails in about a second instead of
+ * rewriting one file a million times.
+ */
+static int
+tr_rename(struct tr_state *s, int dfd, const char *tmp, const char *base,
+    struct err *e)
+{
+	if (renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EEXIST && errno != EINVAL && errno != ENOSYS)
+		return tr_fail(s, e, "rename into place: %s", strerror(errno));
+	if (errno == EEXIST && ++s->replaced > s->max_replaced)
+		return tr_fail(s, e, "more than %" PRIu64 " entries replace a "
+		    "file of the same name extracted earlier (limit "
+		    "max_replaced)", s->max_replaced);
+	if (renameat(dfd, tmp, dfd, base) != 0)
+		return tr_fail(s, e, "rename into place: %s", strerror(errno));
+	return 0;
+}
+
 static int
 tr_file(struct tr_state *s, uint64_t size, bool exec, struct err *e)
 {
@@ -532,10 +578,8 @@ tr_file(struct tr_state *s, uint64_t size, bool exec, struct err *e)
 		goto fail;
 	}
 	fd = -1;
-	if (renameat(dfd, tmp, dfd, base) != 0) {
-		tr_fail(s, e, "rename into place: %s", strerror(errno));
+	if (tr_rename(s, dfd, tmp, base, e) != 0)
 		goto fail;
-	}
 	return 0;
 fail:
 	if (fd >= 0)
@@ -550,6 +594,7 @@ tr_entry(struct tr_state *s, struct err *e)
 {
 	uint64_t size, mode = 0;
 	char type = (char)s->hdr[156];
+	bool is_dir;
 
 	snprintf(s->raw, sizeof(s->raw), "%.*s", 100, (const char *)s->hdr);
 	if (!tr_checksum_ok(s->hdr))
@@ -599,8 +644,11 @@ tr_entry(struct tr_state *s, struct err *e)
 	if (tr_name_clean(s, e) != 0)
 		return -1;
 	tr_numeric(s->hdr + 100, 8, &mode);
-	if (type == '5' || (type == '\0' && s->raw[0] != '\0' &&
-	    s->raw[strlen(s->raw) - 1] == '/')) {
+	is_dir = type == '5' || (type == '\0' && s->raw[0] != '\0' &&
+	    s->raw[strlen(s->raw) - 1] == '/');
+	if (tr_depth_check(s, is_dir, e) != 0)
+		return -1;
+	if (is_dir) {
 		s->bytes += size;
 		if (tr_dir_open(s, s->name, &(int){0}, e) != 0)
 			return -1;
@@ -665,6 +713,8 @@ targz_extract_fd(int fd, const char *target_dir,
 	    TAR_READ_DEFAULT_MAX_BYTES;
 	s->max_entries = limits && limits->max_entries ?
 	    limits->max_entries : TAR_READ_DEFAULT_MAX_ENTRIES;
+	s->max_replaced = limits && limits->max_replaced ?
+	    limits->max_replaced : TAR_READ_DEFAULT_MAX_REPLACED;
 	s->root_fd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->root_fd < 0) {
 		rc = err_sys(e, errno, "extract: open target %s", target_dir);

@@ -39,7 +39,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "base/dir_list.h"
+#include "base/dir_walk.h"
 
 #define TW_IN_SIZE (128 * 1024)
 #define TW_OUT_SIZE (64 * 1024)
@@ -481,80 +481,34 @@ tar_writer_abort(struct tar_writer *w)
 	free(w);
 }
 
-/* Directory walk for tar_write_dir. */
-
-struct tw_walk {
-	struct tar_writer *w;
-	char path[TW_NAME_MAX];		/* relative path being built */
-};
-
-static int tw_walk_dir(struct tw_walk *wk, int dfd, size_t plen,
-    struct err *e);
-
-/* Archives one directory entry `name` of dfd; wk->path holds its parent. */
+/* Directory walk for tar_write_dir: one dir_walk entry, ordered by
+ * tar_path_cmp, archived. */
 static int
-tw_walk_entry(struct tw_walk *wk, int dfd, size_t plen, const char *name,
-    struct err *e)
+tw_walk_visit(void *ctx, const struct dir_walk_entry *ent, struct err *e)
 {
-	size_t len = plen + (plen ? 1 : 0) + strlen(name);
+	struct tar_writer *w = ctx;
 	struct stat st;
 	int fd, rc;
 
-	wk->path[plen] = '\0';
-	if (len >= TW_NAME_MAX - 1)
-		return err_set(e, "archive entry '%s/%s': path too long",
-		    wk->path, name);
-	snprintf(wk->path + plen, TW_NAME_MAX - plen, "%s%s",
-	    plen ? "/" : "", name);
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return err_sys(e, errno, "stat '%s'", wk->path);
-	if (S_ISDIR(st.st_mode)) {
-		if (tar_is_vcs_dir(name))
-			return 0;
-		if (tar_writer_add_dir(wk->w, wk->path, e) != 0)
-			return -1;
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (fd < 0)
-			return err_sys(e, errno, "open directory '%s'",
-			    wk->path);
-		rc = tw_walk_dir(wk, fd, len, e);
-		close(fd);
-		return rc;
+	if (S_ISDIR(ent->st->st_mode)) {
+		if (tar_is_vcs_dir(ent->name))
+			return DIR_WALK_SKIP;
+		return tar_writer_add_dir(w, ent->rel, e);
 	}
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(ent->st->st_mode))
 		return 0;	/* symlinks, devices, fifos, sockets */
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-	    O_NOCTTY);
+	fd = openat(ent->dirfd, ent->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return err_sys(e, errno, "open '%s'", wk->path);
+		return err_sys(e, errno, "open '%s'", ent->rel);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		rc = 0;		/* replaced by something else meanwhile */
-	else if (st.st_dev == wk->w->tmp_dev && st.st_ino == wk->w->tmp_ino)
+	else if (st.st_dev == w->tmp_dev && st.st_ino == w->tmp_ino)
 		rc = 0;		/* our own output, when dest is inside */
 	else
-		rc = tar_writer_add_fd(wk->w, wk->path, fd,
+		rc = tar_writer_add_fd(w, ent->rel, fd,
 		    (st.st_mode & 0111) != 0, e);
 	close(fd);
-	return rc;
-}
-
-/* Archives the entries of dfd (whose relative path is wk->path[0..plen]) in
- * sorted order, depth first: the order of filepath.Walk and tar --sort=name. */
-static int
-tw_walk_dir(struct tw_walk *wk, int dfd, size_t plen, struct err *e)
-{
-	char **names = NULL;
-	size_t n = 0, i;
-	int rc = 0;
-
-	wk->path[plen] = '\0';
-	if (dir_list_sorted_by(dfd, plen ? wk->path : ".", false, NULL,
-	    tar_path_cmp, &names, &n, e) != 0)
-		return -1;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = tw_walk_entry(wk, dfd, plen, names[i], e);
-	dir_list_free(names, n);
 	return rc;
 }
 
@@ -563,30 +517,26 @@ tar_write_dir(const char *srcdir, const char *dest_path,
     const struct tar_write_opts *opts, struct tar_write_result *res,
     struct err *e)
 {
-	struct tw_walk *wk;
+	struct dir_walk_opts wo = { .cmp = tar_path_cmp,
+	    .visit = tw_walk_visit };
+	struct tar_writer *w;
 	int dfd, rc;
 
 	dfd = open(srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_sys(e, errno, "archive source %s", srcdir);
-	wk = calloc(1, sizeof(*wk));
-	if (wk == NULL) {
+	if (tar_writer_open(dest_path, opts, &w, e) != 0) {
 		close(dfd);
-		return err_sys(e, ENOMEM, "archive source %s", srcdir);
+		return -1;
 	}
-	if (tar_writer_open(dest_path, opts, &wk->w, e) != 0) {
-		rc = -1;
-		goto out;
-	}
-	rc = tw_walk_dir(wk, dfd, 0, e);
+	wo.ctx = w;
+	rc = dir_walk(dfd, &wo, e);
 	if (rc == 0)
-		rc = tar_writer_finish(wk->w, res, e);
+		rc = tar_writer_finish(w, res, e);
 	else
-		tar_writer_abort(wk->w);
+		tar_writer_abort(w);
 	if (rc != 0)
 		err_prefix(e, "archive %s", srcdir);
-out:
 	close(dfd);
-	free(wk);
 	return rc;
 }

@@ -13,6 +13,17 @@
 #include "base/err.h"
 
 /*
+ * The deepest directory nesting the pure layers accept, one constant for
+ * every tree they read: source archives and Extract tarballs (tar_read
+ * refuses an entry with more path components), copied source directories
+ * and the engine's walks (dir_walk refuses to descend further). A tree too
+ * deep fails with "'<path>' is nested deeper than 256 levels" wherever it
+ * comes from. Walks hold one descriptor per level, so this also bounds the
+ * descriptors a walk keeps open.
+ */
+#define TREE_DEPTH_MAX 256
+
+/*
  * Reads the names of dirfd's entries (not "." or ".."; not names starting
  * with '.' when skip_hidden), sorted bytewise, into *out (*n of them). dirfd
  * stays open and unchanged. budget (optional) is decremented per entry read;

@@ -1,16 +1,16 @@
 /*
  * build_ignore: removes from the staging tree what source-watcher's archive
- * filter leaves out (see build_ignore.h for the list and its origin).
+ * filter leaves out (see build_ignore.h for the list and its origin), in
+ * one iterative dir_walk.
  */
 #include "engine/build_ignore.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "base/fs_tree.h"
+#include "base/dir_walk.h"
 #include "engine/copy_fs.h"
 
 /* Patterns matched against one path component, any file or directory. */
@@ -46,44 +46,24 @@ build_ignore_name(const char *name, bool is_dir)
 	return false;
 }
 
+/* Removes an ignored entry (a whole tree for a directory) and does not
+ * descend into it. */
 static int
-build_ignore_dir(int dirfd, const char *rel, int depth, struct err *e)
+build_ignore_visit(void *ctx, const struct dir_walk_entry *ent,
+    struct err *e)
 {
-	char path[COPY_PATH_MAX];
-	struct copy_fs_entry *l;
-	size_t n, i;
-	int fd, rc = 0;
-
-	if (depth > COPY_PATH_MAX / 2)
-		return err_set(e, "'%s' is nested too deep", rel);
-	if (copy_fs_list(dirfd, *rel ? rel : ".", &l, &n, e) != 0)
+	(void)ctx;
+	if (!build_ignore_name(ent->name, S_ISDIR(ent->st->st_mode)))
+		return 0;
+	if (fs_tree_remove(ent->dirfd, ent->name, e) != 0)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		bool is_dir = l[i].kind == COPY_FS_DIR;
-
-		if ((rc = copy_path_join(path, rel, l[i].name, e)) != 0)
-			break;
-		if (build_ignore_name(l[i].name, is_dir)) {
-			rc = fs_tree_remove(dirfd, l[i].name, e);
-			continue;
-		}
-		if (!is_dir)
-			continue;
-		fd = openat(dirfd, l[i].name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			rc = err_sys(e, errno, "open '%s'", path);
-			break;
-		}
-		rc = build_ignore_dir(fd, path, depth + 1, e);
-		close(fd);
-	}
-	copy_fs_list_free(l, n);
-	return rc;
+	return DIR_WALK_SKIP;
 }
 
 int
 build_ignore_apply(int tree_fd, struct err *e)
 {
-	return build_ignore_dir(tree_fd, "", 0, e);
+	struct dir_walk_opts wo = { .visit = build_ignore_visit };
+
+	return dir_walk(tree_fd, &wo, e);
 }

@@ -12,8 +12,9 @@
  *                                   dest/...)
  *   glob dir/GLOBSTAR -> "dest"      dest/<path below dir>
  *   other glob   -> "dest"          dest/<full source-relative path>
- * A matched directory is copied recursively; a glob match whose directory
- * is matched is not visited again below it.
+ * A matched directory is copied whole; a glob match whose directory is
+ * matched is not visited again below it. Walks are iterative (dir_walk):
+ * sources nested deeper than TREE_DEPTH_MAX are refused.
  *
  * Exclude rules and the `from` glob share one glob work budget per
  * operation (COPY_GLOB_STEPS, or copy_ctx.glob_steps). Each entry is
@@ -28,28 +29,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/tar.h"
+#include "base/dir_walk.h"
 #include "engine/copy_op.h"
 #include "engine/yaml_merge.h"
-
-void
-copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
-{
-	if (o->c->report != NULL)
-		o->c->report(o->c->report_ctx, o->c->artifact, o->op->from,
-		    o->op->to, path, size);
-}
-
-int
-copy_op_cancelled(const struct copy_op *o, struct err *e)
-{
-	if (cancel_requested(o->c->cancel))
-		return err_set(e, "cancelled");
-	return 0;
-}
 
 /* Normalizes a relative path: drops empty and "." components; ".." is an
  * error. out has COPY_PATH_MAX bytes. */
@@ -354,51 +340,82 @@ copy_file_to(struct copy_op *o, int src_dirfd, const char *src_name,
 	return rc;
 }
 
+/* A recursive directory copy as a dir_walk over the source: the staging
+ * directory of the last file is kept open, since the files of one
+ * directory come one after another. */
+struct copy_tree_walk {
+	struct copy_op *o;
+	size_t src_len;			/* strlen of the copied root's rel */
+	const char *dst_rel;		/* where the root goes */
+	int dfd;			/* staging dir of dpath, or -1 */
+	char dpath[COPY_PATH_MAX];
+};
+
+/* The staging path of source path srel (below the copied root). */
+static int
+copy_tree_dest(const struct copy_tree_walk *w, const char *srel, char *out,
+    struct err *e)
+{
+	const char *sub = srel + w->src_len;
+
+	return copy_path_join(out, w->dst_rel, *sub == '/' ? sub + 1 : sub, e);
+}
+
+/* Makes w->dfd the staging directory drel (created when missing). */
+static int
+copy_tree_open(struct copy_tree_walk *w, const char *drel, struct err *e)
+{
+	if (w->dfd >= 0 && strcmp(w->dpath, drel) == 0)
+		return 0;
+	if (w->dfd >= 0)
+		close(w->dfd);
+	w->dfd = -1;
+	strcpy(w->dpath, drel);
+	return copy_fs_open_dir(w->o->c->tree_fd, drel, true, &w->dfd, e);
+}
+
+static int
+copy_tree_visit(void *ctx, const struct dir_walk_entry *ent, struct err *e)
+{
+	struct copy_tree_walk *w = ctx;
+	char drel[COPY_PATH_MAX], parent[COPY_PATH_MAX];
+	const char *slash;
+	bool dir = S_ISDIR(ent->st->st_mode);
+	int ex;
+
+	if (!dir && !S_ISREG(ent->st->st_mode))
+		return 0;	/* symlinks and special files are skipped */
+	if ((ex = copy_excluded(w->o, ent->rel, e)) != 0)
+		return ex < 0 ? -1 : DIR_WALK_SKIP;
+	if (copy_tree_dest(w, ent->rel, drel, e) != 0)
+		return -1;
+	if (dir)
+		return copy_tree_open(w, drel, e);
+	slash = strrchr(drel, '/');
+	memcpy(parent, drel, slash ? (size_t)(slash - drel) : 0);
+	parent[slash ? (size_t)(slash - drel) : 0] = '\0';
+	if (copy_tree_open(w, parent, e) != 0)
+		return -1;
+	return copy_file(w->o, ent->dirfd, ent->name, ent->rel, w->dfd,
+	    ent->name, drel, e);
+}
+
 /* Copies the directory src_fd (src_rel) into the staging dir dst_rel. */
 static int
 copy_tree(struct copy_op *o, int src_fd, const char *src_rel,
-    const char *dst_rel, int depth, struct err *e)
+    const char *dst_rel, struct err *e)
 {
-	char srel[COPY_PATH_MAX], drel[COPY_PATH_MAX];
-	struct copy_fs_entry *l;
-	size_t n, i;
-	int dfd, cfd, rc = 0, ex;
+	struct copy_tree_walk w = { .o = o, .src_len = strlen(src_rel),
+	    .dst_rel = dst_rel, .dfd = -1 };
+	struct dir_walk_opts wo = { .prefix = src_rel, .cancel = o->c->cancel,
+	    .visit = copy_tree_visit, .ctx = &w };
+	int rc;
 
-	if (depth > COPY_DEPTH_MAX)
-		return err_set(e, "'%s' is nested deeper than %d levels",
-		    src_rel, COPY_DEPTH_MAX);
-	if (copy_fs_open_dir(o->c->tree_fd, dst_rel, true, &dfd, e) != 0)
-		return -1;
-	if (copy_fs_list(src_fd, src_rel, &l, &n, e) != 0) {
-		close(dfd);
-		return -1;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		if (l[i].kind == COPY_FS_OTHER)
-			continue;
-		if ((rc = copy_path_join(srel, src_rel, l[i].name, e)) != 0 ||
-		    (rc = copy_path_join(drel, dst_rel, l[i].name, e)) != 0)
-			break;
-		if ((ex = copy_excluded(o, srel, e)) != 0) {
-			rc = ex < 0 ? -1 : 0;
-			continue;
-		}
-		if (l[i].kind == COPY_FS_FILE) {
-			rc = copy_file(o, src_fd, l[i].name, srel, dfd,
-			    l[i].name, drel, e);
-			continue;
-		}
-		cfd = openat(src_fd, l[i].name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0) {
-			rc = err_sys(e, errno, "open '%s'", srel);
-			break;
-		}
-		rc = copy_tree(o, cfd, srel, drel, depth + 1, e);
-		close(cfd);
-	}
-	copy_fs_list_free(l, n);
-	close(dfd);
+	rc = copy_tree_open(&w, dst_rel, e);
+	if (rc == 0)
+		rc = dir_walk(src_fd, &wo, e);
+	if (w.dfd >= 0)
+		close(w.dfd);
 	return rc;
 }
 
@@ -418,7 +435,7 @@ copy_literal_dir(struct copy_op *o, int pfd, const char *name,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (cfd < 0)
 		return err_sys(e, errno, "open '%s'", rel);
-	rc = copy_tree(o, cfd, rel, drel, 0, e);
+	rc = copy_tree(o, cfd, rel, drel, e);
 	close(cfd);
 	return rc;
 }
@@ -479,119 +496,82 @@ copy_literal(struct copy_op *o, struct err *e)
 	return rc;
 }
 
-static int copy_glob_walk(struct copy_op *o, int dirfd, const char *rel,
-    int depth, struct err *e);
-
+/* One entry that the `from` glob matched; for a directory, the result
+ * tells the walk whether to descend (0) or not (DIR_WALK_SKIP). */
 static int
-copy_glob_descend(struct copy_op *o, int dirfd, const char *name,
-    const char *rel, int depth, struct err *e)
-{
-	int cfd, rc;
-
-	if (depth >= COPY_DEPTH_MAX)
-		return err_set(e, "'%s' is nested deeper than %d levels", rel,
-		    COPY_DEPTH_MAX);
-	cfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (cfd < 0)
-		return err_sys(e, errno, "open '%s'", rel);
-	rc = copy_glob_walk(o, cfd, rel, depth + 1, e);
-	close(cfd);
-	return rc;
-}
-
-/* One entry that the `from` glob matched. */
-static int
-copy_glob_hit(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
-    const char *rel, int depth, struct err *e)
+copy_glob_hit(struct copy_op *o, const struct dir_walk_entry *ent,
+    struct err *e)
 {
 	char drel[COPY_PATH_MAX];
+	const char *rel = ent->rel;
+	bool dir = S_ISDIR(ent->st->st_mode);
 	int cfd, rc;
 
 	o->matches++;
 	if ((rc = copy_excluded(o, rel, e)) != 0) {
 		o->excluded++;
-		return rc < 0 ? -1 : 0;
+		return rc < 0 ? -1 : DIR_WALK_SKIP;
 	}
 	if (o->op->strategy == COPY_EXTRACT) {
-		if (ent->kind == COPY_FS_DIR) {
-			if ((rc = copy_from_below(o, rel, e)) <= 0)
-				return rc;
-			return copy_glob_descend(o, dirfd, ent->name, rel,
-			    depth, e);
+		if (dir) {
+			if ((rc = copy_from_below(o, rel, e)) < 0)
+				return -1;
+			return rc ? 0 : DIR_WALK_SKIP;
 		}
 		if (!tar_name_is_tarball(ent->name))
 			return 0;
-		return copy_extract(o, dirfd, ent->name, rel, o->dest, e);
+		return copy_extract(o, ent->dirfd, ent->name, rel, o->dest, e);
 	}
 	if (copy_path_join(drel, o->dest, rel + (o->strip <= strlen(rel) ?
 	    o->strip : 0), e) != 0)
 		return -1;
-	if (ent->kind == COPY_FS_FILE)
-		return copy_file_to(o, dirfd, ent->name, rel, drel, e);
-	cfd = openat(dirfd, ent->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	if (!dir)
+		return copy_file_to(o, ent->dirfd, ent->name, rel, drel, e);
+	cfd = openat(ent->dirfd, ent->name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
 	if (cfd < 0)
 		return err_sys(e, errno, "open '%s'", rel);
-	rc = copy_tree(o, cfd, rel, drel, depth + 1, e);
+	rc = copy_tree(o, cfd, rel, drel, e);
 	close(cfd);
-	return rc;
+	return rc != 0 ? -1 : DIR_WALK_SKIP;	/* copied whole */
 }
 
-/* One entry of a glob walk: a hit, an excluded directory (skipped whole),
- * a directory to descend into, or nothing. Each entry is checked against
- * the excludes at most once. */
+/* One entry below the glob's literal base: a hit, an excluded directory
+ * (skipped whole), a directory to descend into, or nothing. Each entry is
+ * checked against the excludes at most once. */
 static int
-copy_glob_entry(struct copy_op *o, int dirfd, const struct copy_fs_entry *ent,
-    const char *rel, int depth, struct err *e)
+copy_glob_visit(void *ctx, const struct dir_walk_entry *ent, struct err *e)
 {
+	struct copy_op *o = ctx;
+	bool dir = S_ISDIR(ent->st->st_mode);
 	int rc;
 
-	if ((rc = copy_from_match(o, rel, e)) != 0)
-		return rc < 0 ? -1 : copy_glob_hit(o, dirfd, ent, rel, depth,
-		    e);
-	if (ent->kind != COPY_FS_DIR)
+	if (!dir && !S_ISREG(ent->st->st_mode))
 		return 0;
-	if ((rc = copy_excluded(o, rel, e)) != 0) {
+	if ((rc = copy_from_match(o, ent->rel, e)) != 0)
+		return rc < 0 ? -1 : copy_glob_hit(o, ent, e);
+	if (!dir)
+		return 0;
+	if ((rc = copy_excluded(o, ent->rel, e)) != 0) {
 		o->skipped_dirs += rc > 0;
-		return rc < 0 ? -1 : 0;
+		return rc < 0 ? -1 : DIR_WALK_SKIP;
 	}
-	if ((rc = copy_from_below(o, rel, e)) <= 0)
-		return rc;
-	return copy_glob_descend(o, dirfd, ent->name, rel, depth, e);
-}
-
-static int
-copy_glob_walk(struct copy_op *o, int dirfd, const char *rel, int depth,
-    struct err *e)
-{
-	char child[COPY_PATH_MAX];
-	struct copy_fs_entry *l;
-	size_t n, i;
-	int rc = 0;
-
-	if (copy_fs_list(dirfd, *rel ? rel : ".", &l, &n, e) != 0)
+	if ((rc = copy_from_below(o, ent->rel, e)) < 0)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (l[i].kind == COPY_FS_OTHER)
-			continue;
-		if ((rc = copy_path_join(child, rel, l[i].name, e)) != 0)
-			break;
-		rc = copy_glob_entry(o, dirfd, &l[i], child, depth, e);
-	}
-	copy_fs_list_free(l, n);
-	return rc;
+	return rc ? 0 : DIR_WALK_SKIP;
 }
 
 static int
 copy_glob(struct copy_op *o, struct err *e)
 {
+	struct dir_walk_opts wo = { .prefix = o->base, .cancel = o->c->cancel,
+	    .visit = copy_glob_visit, .ctx = o };
 	int fd, rc = 0;
 	struct err ignored;
 
 	copy_set_strip(o);
 	if (copy_fs_open_dir(o->src_fd, o->base, false, &fd, &ignored) == 0) {
-		rc = copy_glob_walk(o, fd, o->base, 0, e);
+		rc = dir_walk(fd, &wo, e);
 		close(fd);
 	}
 	if (rc != 0)

@@ -20,7 +20,6 @@
 #include "base/err.h"
 
 #define COPY_PATH_MAX 4096
-#define COPY_DEPTH_MAX 256
 
 enum copy_fs_kind {
 	COPY_FS_OTHER,		/* symlink, device, fifo, socket: skipped */

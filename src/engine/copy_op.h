@@ -2,7 +2,9 @@
  * copy_op: the state of one copy operation while it runs, shared by the
  * files of the copy engine (copy.c: parsing, walking, Overwrite and Merge;
  * copy_extract.c: the Extract strategy). Internal to the engine: build.c
- * only sees copy.h. Everything here lives on copy_apply's stack.
+ * only sees copy.h. Everything here lives on copy_apply's stack. The two
+ * helpers both files use are inline here, so copy_extract.c needs nothing
+ * from copy.c (no include cycle between them).
  */
 #ifndef AG_COPY_OP_H
 #define AG_COPY_OP_H
@@ -41,9 +43,22 @@ struct copy_op {
 };
 
 /* Reports one written file through the context's callback (if any). */
-void copy_op_report(const struct copy_op *o, const char *path, uint64_t size);
+static inline void
+copy_op_report(const struct copy_op *o, const char *path, uint64_t size)
+{
+	if (o->c->report != NULL)
+		o->c->report(o->c->report_ctx, o->c->artifact, o->op->from,
+		    o->op->to, path, size);
+}
+
 /* Fails with "cancelled" when the cancel flag is set. */
-int copy_op_cancelled(const struct copy_op *o, struct err *e);
+static inline int
+copy_op_cancelled(const struct copy_op *o, struct err *e)
+{
+	if (cancel_requested(o->c->cancel))
+		return err_set(e, "cancelled");
+	return 0;
+}
 
 /* Extracts the tarball src_name of src_dirfd (src_rel in the source) into
  * the staging directory dest_rel: later files overwrite, directories

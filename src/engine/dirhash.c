@@ -1,6 +1,6 @@
 /*
  * dirhash: Adler-32 tree hash of a staged artifact (see dirhash.h).
- * Walks the tree with copy_fs (sorted listings, no symlinks followed),
+ * Walks the tree with dir_walk (iterative, sorted, no symlinks followed),
  * checksums each file while walking, then sorts the (path, checksum) pairs
  * globally, since a per-directory walk order is not bytewise path order
  * ("a.b" sorts before "a/b").
@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/dir_walk.h"
 #include "engine/copy_fs.h"
 
 #define DIRHASH_BUF 65536
@@ -28,7 +30,6 @@ struct dirhash_file {
 struct dirhash_walk {
 	struct dirhash_file *files;
 	size_t n, cap;
-	const cancel_flag *cancel;
 	unsigned char *buf;
 };
 
@@ -42,12 +43,12 @@ dirhash_file_sum(int dirfd, const char *name, const char *path,
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(e, errno, "dirhash: open '%s'", path);
+		return err_sys(e, errno, "open '%s'", path);
 	while ((r = read(fd, buf, DIRHASH_BUF)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err_sys(e, errno, "dirhash: read '%s'", path);
+			err_sys(e, errno, "read '%s'", path);
 			close(fd);
 			return -1;
 		}
@@ -66,58 +67,30 @@ dirhash_add(struct dirhash_walk *w, int dirfd, const char *name,
 	uint32_t sum = 0;
 
 	if (strchr(path, '\n') != NULL)
-		return err_set(e, "dirhash: file names with newlines are not "
-		    "supported ('%s')", path);
+		return err_set(e, "file names with newlines are not supported "
+		    "('%s')", path);
 	if (dirhash_file_sum(dirfd, name, path, w->buf, &sum, e) != 0)
 		return -1;
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		grown = realloc(w->files, w->cap * sizeof(*w->files));
 		if (grown == NULL)
-			return err_set(e, "dirhash: out of memory");
+			return err_set(e, "out of memory");
 		w->files = grown;
 	}
 	if ((w->files[w->n].path = strdup(path)) == NULL)
-		return err_set(e, "dirhash: out of memory");
+		return err_set(e, "out of memory");
 	w->files[w->n++].sum = sum;
 	return 0;
 }
 
+/* One entry of the walk: regular files are summed, the rest skipped. */
 static int
-dirhash_walk_dir(struct dirhash_walk *w, int dirfd, const char *rel,
-    int depth, struct err *e)
+dirhash_visit(void *ctx, const struct dir_walk_entry *ent, struct err *e)
 {
-	char path[COPY_PATH_MAX];
-	struct copy_fs_entry *l;
-	size_t n, i;
-	int rc = 0, fd;
-
-	if (depth > COPY_PATH_MAX / 2)
-		return err_set(e, "dirhash: tree too deep at '%s'", rel);
-	if (copy_fs_list(dirfd, rel, &l, &n, e) != 0)
-		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (cancel_requested(w->cancel)) {
-			rc = err_set(e, "dirhash: cancelled");
-			break;
-		}
-		if ((rc = copy_path_join(path, rel, l[i].name, e)) != 0)
-			break;
-		if (l[i].kind == COPY_FS_FILE) {
-			rc = dirhash_add(w, dirfd, l[i].name, path, e);
-		} else if (l[i].kind == COPY_FS_DIR) {
-			fd = openat(dirfd, l[i].name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0) {
-				rc = err_sys(e, errno, "dirhash: open '%s'", path);
-				break;
-			}
-			rc = dirhash_walk_dir(w, fd, path, depth + 1, e);
-			close(fd);
-		}
-	}
-	copy_fs_list_free(l, n);
-	return rc;
+	if (!S_ISREG(ent->st->st_mode))
+		return 0;
+	return dirhash_add(ctx, ent->dirfd, ent->name, ent->rel, e);
 }
 
 static int
@@ -132,15 +105,18 @@ int
 dirhash_tree(int dirfd, const char *prefix, const cancel_flag *cancel,
     char out[DIRHASH_STRING_MAX], struct err *e)
 {
-	struct dirhash_walk w = { .cancel = cancel };
+	struct dirhash_walk w = { 0 };
+	struct dir_walk_opts wo = { .prefix = prefix, .cancel = cancel,
+	    .visit = dirhash_visit, .ctx = &w };
 	char line[COPY_PATH_MAX + 16];
 	uLong total = adler32(0L, Z_NULL, 0);
 	size_t i;
 	int rc, n;
 
 	if ((w.buf = malloc(DIRHASH_BUF)) == NULL)
-		return err_set(e, "dirhash: out of memory");
-	rc = dirhash_walk_dir(&w, dirfd, prefix, 0, e);
+		return err_set(e, "out of memory");
+	if ((rc = dir_walk(dirfd, &wo, e)) != 0)
+		err_prefix(e, "dirhash");
 	if (rc == 0 && w.n > 1)
 		qsort(w.files, w.n, sizeof(*w.files), dirhash_file_cmp);
 	for (i = 0; rc == 0 && i < w.n; i++) {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "base/dir_list.h"
-#include "generator/generator_validate.h"
+#include "generator/kube_names.h"
 
 #define REL_MAX 4096
 
@@ -397,6 +397,19 @@ render_copy(const struct path_pattern *pp, const struct gen_copy *t,
 	return (c->from == NULL || c->to == NULL || oom) ? -1 : 0;
 }
 
+/* s lower-cased, malloc'd, or NULL. */
+static char *
+lower_dup(const char *s)
+{
+	char *p = strdup(s);
+
+	for (char *c = p; c != NULL && *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return p;
+}
+
+/* The captures as labels: lower-cased, like the artifact names (the copy
+ * paths keep the directory's own case), as source-watcher does. */
 static int
 render_captures(const struct walk *w, const struct match *m,
     struct kv_list *l)
@@ -411,7 +424,7 @@ render_captures(const struct walk *w, const struct match *m,
 		if (!w->pp->segs[i].capture)
 			continue;
 		l->items[idx].key = strdup(w->pp->segs[i].text);
-		l->items[idx].value = strdup(m->values[idx]);
+		l->items[idx].value = lower_dup(m->values[idx]);
 		l->len++;
 		if (l->items[idx].key == NULL || l->items[idx].value == NULL)
 			return -1;
@@ -497,6 +510,11 @@ expand_matches(const struct generator *g, const struct walk *w,
 	size_t *match_of;
 	int rc = 0;
 
+	if (total > PATH_PATTERN_MAX_ARTIFACTS)
+		return err_set(e, "%zu matched directories x %zu artifact "
+		    "templates = %zu artifacts, more than the limit of %d",
+		    w->n_matches, g->n_artifacts, total,
+		    PATH_PATTERN_MAX_ARTIFACTS);
 	arts = calloc(total ? total : 1, sizeof(*arts));
 	match_of = calloc(total ? total : 1, sizeof(*match_of));
 	if (arts == NULL || match_of == NULL)

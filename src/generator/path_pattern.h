@@ -13,8 +13,9 @@
  * captured value, in `from` and `to` the original value (braces that are not
  * capture names, such as glob alternatives `{a,b}`, are left alone). Captured
  * values must be valid label values; rendered names must be DNS-1123
- * subdomains and unique. The captures are attached to each rendered artifact
- * (they become labels).
+ * subdomains and unique. The lower-cased captures are attached to each
+ * rendered artifact (they become labels: apps/Auth gives app=auth, as in
+ * source-watcher). At most PATH_PATTERN_MAX_ARTIFACTS are rendered.
  *
  * Pure and thread-safe. The caller owns what parse/expand return.
  */
@@ -30,6 +31,11 @@
 #define PATH_PATTERN_MAX_SEGMENTS 32
 #define PATH_PATTERN_MAX_MATCHES 10000	/* matched directories */
 #define PATH_PATTERN_MAX_ENTRIES 1000000 /* directory entries examined */
+/* Rendered artifacts (matched directories x templates): beyond it the
+ * expansion is refused before anything is rendered, so memory stays a few
+ * MiB whatever the generator (10,000 directories x 100 templates used to
+ * build a million artifacts up front). */
+#define PATH_PATTERN_MAX_ARTIFACTS 10000
 
 struct path_pattern_seg {
 	char *text;		/* literal text, or the capture name */

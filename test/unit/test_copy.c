@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -704,6 +705,104 @@ test_copy_glob_budget_exhausted_fails_naming_the_pattern(void **state)
 	env_teardown(&env);
 }
 
+/* Makes <dir>/<name>: a .tar.gz of `levels` nested directories "d" with a
+ * file "f" (content "deep") in the innermost. */
+static void
+make_deep_tarball(const char *dir, const char *name, int levels)
+{
+	char *work = tu_mkdtemp();
+	int status;
+
+	free(tu_run(&status, "cd '%s' && i=0 && while [ $i -lt %d ]; do "
+	    "mkdir d && cd d && i=$((i+1)) || exit 1; done && printf deep > f "
+	    "&& cd '%s' && tar -czf '%s/%s' d", work, levels, work, dir,
+	    name));
+	assert_int_equal(status, 0);
+	free(tu_run(&status, "rm -rf '%s'", work));
+	free(work);
+}
+
+/* A tarball 2000 levels deep (the crash of the recursive moves when the
+ * open-files limit is high, as in containers) fails cleanly with the
+ * source limit's message and leaves nothing in the tree or the scratch;
+ * a tree within the limit is extracted whole. */
+static void
+test_copy_extract_deep_tarball(void **state)
+{
+	struct op_spec deep[OPS_MAX] = {{ "@s/deep.tgz", "@artifact/", {0},
+	    COPY_EXTRACT }};
+	struct op_spec ok[OPS_MAX] = {{ "@s/ok.tgz", "@artifact/x/", {0},
+	    COPY_EXTRACT }};
+	struct rlimit rl;
+	struct copy_env env;
+	char want[2 * 256 + 16], *got;
+	struct err e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max < 20000 ? rl.rlim_max : 20000;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	env_setup(&env);
+	make_deep_tarball(env.s, "deep.tgz", 2000);
+	make_deep_tarball(env.s, "ok.tgz", 255);
+	env_open_tree(&env);
+	assert_int_equal(run_ops(&env, deep, &e), -1);
+	assert_non_null(strstr(e.msg, "artifact 'art': copy '@s/deep.tgz' -> "
+	    "'@artifact/': extract tarball 'deep.tgz' to '/': archive entry "
+	    "'d/d/d/"));
+	assert_non_null(strstr(e.msg, "': nested deeper than 256 levels"));
+	got = fx_read_tree(env.tree);
+	assert_string_equal(got, "");
+	free(got);
+	got = tu_run(&(int){0}, "ls -A '%s'", env.scratch);
+	assert_string_equal(got, "");
+	free(got);
+
+	/* 255 directories inside "x": 256 levels, the limit itself */
+	assert_int_equal(run_ops(&env, ok, &e), 0);
+	for (n = 0, want[0] = '\0'; n < 255; n++)
+		strcat(want, n ? "/d" : "x/d");
+	strcat(want, "/f=deep;");
+	got = fx_read_tree(env.tree);
+	assert_string_equal(got, want);
+	free(got);
+	env_teardown(&env);
+}
+
+/* A source directory deeper than TREE_DEPTH_MAX is refused by the literal
+ * and the glob forms alike, with the message tar_read gives for archives. */
+static void
+test_copy_deep_source_directory(void **state)
+{
+	struct op_spec lit[OPS_MAX] = {{ "@s/d", "@artifact/", {0},
+	    COPY_OVERWRITE }};
+	struct op_spec glob[OPS_MAX] = {{ "@s/**/f", "@artifact/", {0},
+	    COPY_OVERWRITE }};
+	struct copy_env env;
+	char *got;
+	struct err e;
+	int status;
+
+	(void)state;
+	env_setup(&env);
+	free(tu_run(&status, "cd '%s' && i=0 && while [ $i -lt 300 ]; do "
+	    "mkdir d && cd d && i=$((i+1)) || exit 1; done && printf x > f",
+	    env.s));
+	assert_int_equal(status, 0);
+	env_open_tree(&env);
+	assert_int_equal(run_ops(&env, lit, &e), -1);
+	assert_non_null(strstr(e.msg, "artifact 'art': copy '@s/d' -> "
+	    "'@artifact/': 'd/d/d/"));
+	assert_non_null(strstr(e.msg, "' is nested deeper than 256 levels"));
+	assert_int_equal(run_ops(&env, glob, &e), -1);
+	assert_non_null(strstr(e.msg, "' is nested deeper than 256 levels"));
+	got = fx_read_tree(env.tree);
+	assert_string_equal(got, "");
+	free(got);
+	env_teardown(&env);
+}
+
 int
 main(void)
 {
@@ -719,6 +818,8 @@ main(void)
 		cmocka_unit_test(test_copy_exclude_never_fails_open),
 		cmocka_unit_test(
 		    test_copy_glob_budget_exhausted_fails_naming_the_pattern),
+		cmocka_unit_test(test_copy_extract_deep_tarball),
+		cmocka_unit_test(test_copy_deep_source_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

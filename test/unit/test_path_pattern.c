@@ -1,14 +1,17 @@
 /*
  * Unit tests for src/generator/path_pattern.c: directory discovery (only
  * directories, no symlinks, hidden entries skipped, sorted), rendering of
- * names (lower-cased) and copy operations (original case, glob braces kept),
- * captures, invalid values and name collisions.
+ * names and labels (lower-cased) and copy operations (original case, glob
+ * braces kept), captures, invalid values, name collisions and the cap on
+ * rendered artifacts.
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "generator/generator_parse.h"
@@ -81,8 +84,8 @@ test_expand_renders_every_template_per_directory(void **state)
 	static const char *const want[][3] = {
 		{ "api-prod", "api", "prod" },
 		{ "api-prod-common", "api", "prod" },
-		{ "web-staging", "web", "Staging" },
-		{ "web-staging-common", "web", "Staging" },
+		{ "web-staging", "web", "staging" },	/* labels lower-cased */
+		{ "web-staging-common", "web", "staging" },
 		{ "web-prod", "web", "prod" },
 		{ "web-prod-common", "web", "prod" },
 	};
@@ -202,6 +205,73 @@ test_no_match_and_symlinked_prefix_give_nothing(void **state)
 	tu_rmtree(root);
 }
 
+/* source-watcher's parity: apps/Auth gives the name auth-svc and the label
+ * app=auth, while the copy paths keep "Auth". */
+static void
+test_labels_use_lower_cased_captures(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct gen_artifact *a;
+	struct generator g;
+	struct err e;
+	size_t n;
+
+	(void)state;
+	tu_write_str(root, "apps/Auth/k.yaml", "k");
+	load_gen("@repo/apps/{app}", "    - name: '{app}-svc'\n"
+	    "      copy:\n"
+	    "        - from: '@repo/apps/{app}/**'\n"
+	    "          to: '@artifact/{app}/'\n", &g);
+	if (path_pattern_expand(&g, root, &a, &n, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].name, "auth-svc");
+	assert_int_equal(a[0].captures.len, 1);
+	assert_string_equal(a[0].captures.items[0].key, "app");
+	assert_string_equal(a[0].captures.items[0].value, "auth");
+	assert_string_equal(a[0].copy[0].from, "@repo/apps/Auth/**");
+	assert_string_equal(a[0].copy[0].to, "@artifact/Auth/");
+	free_arts(a, n);
+	generator_free(&g);
+	tu_rmtree(root);
+}
+
+/* More than PATH_PATTERN_MAX_ARTIFACTS (directories x templates) is
+ * refused before rendering, with the counts and the limit. */
+static void
+test_too_many_rendered_artifacts_is_an_error(void **state)
+{
+	char *root = tu_mkdtemp(), *apps = tu_path(root, "apps"), dir[64];
+	struct gen_artifact *a = NULL;
+	struct generator g;
+	struct err e;
+	size_t n = 0;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkdir(apps, 0755), 0);
+	fd = open(apps, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	for (int i = 0; i < PATH_PATTERN_MAX_ARTIFACTS / 2 + 1; i++) {
+		snprintf(dir, sizeof(dir), "a%05d", i);
+		assert_int_equal(mkdirat(fd, dir, 0755), 0);
+	}
+	close(fd);
+	load_gen("@repo/apps/{app}", "    - name: '{app}-a'\n"
+	    "      copy: [{from: '@repo/apps/{app}/**', to: '@artifact/'}]\n"
+	    "    - name: '{app}-b'\n"
+	    "      copy: [{from: '@repo/apps/{app}/**', to: '@artifact/'}]\n",
+	    &g);
+	assert_int_equal(path_pattern_expand(&g, root, &a, &n, &e), -1);
+	assert_null(a);
+	assert_string_equal(e.msg, "spec.pathPattern '@repo/apps/{app}': 5001 "
+	    "matched directories x 2 artifact templates = 10002 artifacts, "
+	    "more than the limit of 10000");
+	generator_free(&g);
+	free(apps);
+	tu_rmtree(root);
+}
+
 static void
 test_parse_segments(void **state)
 {
@@ -242,6 +312,8 @@ main(void)
 		cmocka_unit_test(test_two_directories_rendering_one_name_is_an_error),
 		cmocka_unit_test(test_invalid_captured_values_are_errors),
 		cmocka_unit_test(test_no_match_and_symlinked_prefix_give_nothing),
+		cmocka_unit_test(test_labels_use_lower_cased_captures),
+		cmocka_unit_test(test_too_many_rendered_artifacts_is_an_error),
 		cmocka_unit_test(test_parse_segments),
 	};
 

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "archive/tar.h"
+#include "base/dir_list.h"
 
 #define TARCHECK "build/tools/tarcheck"
 
@@ -973,6 +974,128 @@ test_reject_too_many_entries(void **state)
 	free(t.p);
 }
 
+/* A PAX 'x' header giving the next entry the path name. */
+static void
+raw_pax_path(struct rawtar *t, const char *name)
+{
+	char rec[4200];
+	size_t body = strlen(" path=\n") + strlen(name), len = body + 1;
+
+	while (len != body + (size_t)snprintf(NULL, 0, "%zu", len))
+		len = body + (size_t)snprintf(NULL, 0, "%zu", len);
+	snprintf(rec, sizeof(rec), "%zu path=%s\n", len, name);
+	raw_entry(t, "PaxHeader", 'x', rec, strlen(rec), NULL);
+}
+
+/* "d/d/.../d" of levels components, plus "/f" when file. */
+static void
+deep_name(char *out, int levels, bool file)
+{
+	out[0] = '\0';
+	for (int i = 0; i < levels; i++)
+		strcat(out, i ? "/d" : "d");
+	if (file)
+		strcat(out, "/f");
+}
+
+/* Directories nest at most TREE_DEPTH_MAX (256) levels, for files and
+ * directory entries alike; one more is refused with the same message the
+ * copy engine gives, and nothing deeper is created. */
+static void
+test_reject_too_deep(void **state)
+{
+	struct rawtar t = { 0 };
+	struct hostile h;
+	struct err e;
+	unsigned char *z;
+	char name[1200], *out;
+	size_t zl;
+	int status;
+
+	(void)state;
+	deep_name(name, TREE_DEPTH_MAX, true);	/* 256 directories + file */
+	raw_pax_path(&t, name);
+	raw_entry(&t, "f", '0', "x", 1, NULL);
+	deep_name(name, TREE_DEPTH_MAX, false);
+	raw_pax_path(&t, name);
+	raw_entry(&t, "d", '5', NULL, 0, NULL);
+	raw_end(&t);
+	z = gz(t.p, t.len, &zl);
+	hostile_setup(&h);
+	assert_int_equal(hostile_extract(&h, z, zl, NULL, &e), 0);
+	hostile_teardown(&h);
+	free(z);
+
+	for (int file = 0; file < 2; file++) {
+		t.len = 0;
+		deep_name(name, TREE_DEPTH_MAX + 1, file);
+		raw_pax_path(&t, name);
+		raw_entry(&t, file ? "f" : "d", file ? '0' : '5', file ? "x" :
+		    NULL, (size_t)file, NULL);
+		raw_end(&t);
+		z = gz(t.p, t.len, &zl);
+		hostile_setup(&h);
+		assert_int_equal(hostile_extract(&h, z, zl, NULL, &e), -1);
+		assert_non_null(strstr(e.msg, "archive entry 'd/d/d/"));
+		assert_non_null(strstr(e.msg, "...': nested deeper than 256 "
+		    "levels"));
+		out = tu_run(&status, "find '%s' -mindepth 257 | wc -l",
+		    h.target);
+		assert_string_equal(out, "0");
+		free(out);
+		hostile_check_contained(&h, "target");
+		hostile_teardown(&h);
+		free(z);
+	}
+	free(t.p);
+}
+
+/* Duplicate file names: the last entry wins, and more than max_replaced
+ * replacements (default 10000) are refused naming the entry, quickly. */
+static void
+test_reject_duplicate_flood(void **state)
+{
+	struct tar_read_limits lim = { .max_replaced = 3 };
+	struct rawtar t = { 0 };
+	struct hostile h;
+	struct err e;
+	unsigned char *z;
+	char data[12], *p, *got;
+	size_t zl;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {	/* 3 replacements */
+		snprintf(data, sizeof(data), "%d", i);
+		raw_entry(&t, "dup.txt", '0', data, 1, NULL);
+	}
+	raw_end(&t);
+	z = gz(t.p, t.len, &zl);
+	hostile_setup(&h);
+	assert_int_equal(hostile_extract(&h, z, zl, &lim, &e), 0);
+	p = tu_path(h.target, "dup.txt");
+	got = tu_read(p, NULL);
+	assert_string_equal(got, "3");
+	free(got);
+	free(p);
+	hostile_teardown(&h);
+	free(z);
+
+	t.len = 0;
+	for (i = 0; i < (int)TAR_READ_DEFAULT_MAX_REPLACED + 3; i++)
+		raw_entry(&t, i % 2 ? "b.txt" : "a.txt", '0', "x", 1, NULL);
+	raw_end(&t);
+	z = gz(t.p, t.len, &zl);
+	hostile_setup(&h);
+	assert_int_equal(hostile_extract(&h, z, zl, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "archive entry 'a.txt': more than 10000 "
+	    "entries replace a file of the same name extracted earlier"));
+	hostile_check_contained(&h, "target");
+	hostile_teardown(&h);
+	free(z);
+	free(t.p);
+}
+
 static void
 test_reject_corrupt_input(void **state)
 {
@@ -1279,6 +1402,8 @@ main(void)
 		cmocka_unit_test(test_reject_links_and_special_files),
 		cmocka_unit_test(test_reject_gzip_bombs),
 		cmocka_unit_test(test_reject_too_many_entries),
+		cmocka_unit_test(test_reject_too_deep),
+		cmocka_unit_test(test_reject_duplicate_flood),
 		cmocka_unit_test(test_reject_corrupt_input),
 		cmocka_unit_test(test_preexisting_symlinks_not_followed),
 		cmocka_unit_test(test_extract_foreign_archives),
