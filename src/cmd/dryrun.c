@@ -632,7 +632,7 @@ build_all(struct dr *d, const struct generator *g,
 {
 	struct dr_report rep = { g, d->err };
 	struct build_opts o = {
-		.algo = d->algo, .controller_name = DR_CONTROLLER_NAME,
+		.algo = d->algo,
 		.report = d->verbose ? verbose_report : NULL,
 		.report_ctx = &rep,
 	};

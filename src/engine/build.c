@@ -11,9 +11,8 @@
  * leaves out the SDK's default ignore patterns (build_ignore.c).
  *
  * Labels follow source-watcher: commonMetadata labels, then pathPattern
- * captures, then the reserved app.kubernetes.io/managed-by=<controller name>
- * and source.extensions.fluxcd.io/generator=<generator uid> (upstream uses the
- * generator's UID; with no UID, as in dry-run, that label is left out).
+ * captures. The reserved ones (managed-by, generator uid) are set over them
+ * where the object is made, in external_artifact.c.
  */
 #include "engine/build.h"
 
@@ -359,19 +358,11 @@ build_revision(const struct gen_artifact *a,
 
 static int
 build_metadata(const struct generator *g, const struct gen_artifact *a,
-    const struct build_opts *opts, struct artifact_record *out,
-    struct err *e)
+    struct artifact_record *out, struct err *e)
 {
 	if (build_kv_merge(&out->labels, &g->labels, e) != 0 ||
 	    build_kv_merge(&out->labels, &a->captures, e) != 0 ||
 	    build_kv_merge(&out->annotations, &g->annotations, e) != 0)
-		return -1;
-	if (opts->controller_name != NULL &&
-	    build_kv_set(&out->labels, LABEL_MANAGED_BY,
-	    opts->controller_name, e) != 0)
-		return -1;
-	if (g->uid != NULL &&
-	    build_kv_set(&out->labels, LABEL_GENERATOR, g->uid, e) != 0)
 		return -1;
 	return 0;
 }
@@ -407,7 +398,7 @@ build_artifact(const struct generator *g, const struct gen_artifact *a,
 	if (rc == 0)
 		rc = build_revision(a, sources, n_sources, out, e);
 	if (rc == 0)
-		rc = build_metadata(g, a, opts, out, e);
+		rc = build_metadata(g, a, out, e);
 	build_staging_remove(&st);
 	if (rc != 0) {
 		if (written)

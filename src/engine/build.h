@@ -24,7 +24,6 @@
 
 struct build_opts {
 	enum digest_algo algo;
-	const char *controller_name;	/* app.kubernetes.io/managed-by */
 	const cancel_flag *cancel;	/* optional */
 	build_report_fn report;		/* optional */
 	void *report_ctx;

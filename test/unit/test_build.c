@@ -60,8 +60,7 @@ env_setup(struct env *v)
 	v->gen = (struct generator){ .name = "gen", .namespace = "apps",
 	    .uid = "uid-1",
 	    .labels = { v->glabels, 2 }, .annotations = { v->gannot, 1 } };
-	v->opts = (struct build_opts){ .algo = DIGEST_SHA256,
-	    .controller_name = "source-watcher" };
+	v->opts = (struct build_opts){ .algo = DIGEST_SHA256 };
 }
 
 static void
@@ -206,14 +205,11 @@ test_build_archive_identity_and_metadata(void **state)
 	assert_int_equal((int64_t)st.st_mtime, r.last_update_time);
 	free(url);
 	assert_archive(&v, &r, want);
-	/* labels: common, captures, then reserved ones that cannot be
-	 * overridden; annotations from commonMetadata */
-	assert_int_equal(r.labels.len, 4);
+	/* labels: common, then captures (the reserved ones are set over them
+	 * by external_artifact_json); annotations from commonMetadata */
+	assert_int_equal(r.labels.len, 3);
 	assert_string_equal(kv_get(&r.labels, "team"), "a");
 	assert_string_equal(kv_get(&r.labels, "env"), "prod");
-	assert_string_equal(kv_get(&r.labels, LABEL_MANAGED_BY),
-	    "source-watcher");
-	assert_string_equal(kv_get(&r.labels, LABEL_GENERATOR), "uid-1");
 	assert_int_equal(r.annotations.len, 1);
 	assert_string_equal(kv_get(&r.annotations, "note"), "x");
 	assert_int_equal(r.metadata.len, 0);
@@ -247,14 +243,6 @@ test_build_revision_and_origin_revision(void **state)
 	assert_string_equal(r.revision, "main@sha1:abc");
 	assert_string_equal(kv_get(&r.metadata, METADATA_ORIGIN_REVISION),
 	    "main@sha1:abc");
-	artifact_record_free(&r);
-	/* no generator uid (dry-run): no generator label */
-	v.gen.uid = NULL;
-	if (build(&v, &r, &e) != 0)
-		fail_msg("%s", e.msg);
-	assert_null(kv_get(&r.labels, LABEL_GENERATOR));
-	assert_string_equal(kv_get(&r.labels, LABEL_MANAGED_BY),
-	    "source-watcher");
 	artifact_record_free(&r);
 	env_teardown(&v);
 }

@@ -50,8 +50,7 @@ env_setup(struct env *v)
 		fail_msg("%s", e.msg);
 	v->source = (struct build_source){ "s", v->src, "main@sha1:1", NULL };
 	v->gen = (struct generator){ .name = "g", .namespace = "ns" };
-	v->opts = (struct build_opts){ .algo = DIGEST_SHA256,
-	    .controller_name = "source-watcher" };
+	v->opts = (struct build_opts){ .algo = DIGEST_SHA256 };
 }
 
 static void

@@ -116,7 +116,7 @@ test_depth_limit_and_cancel(void **state)
 {
 	char *root = tu_mkdtemp();
 	struct log l = { .visits = 0 };
-	volatile int cancel = 1;
+	cancel_flag cancel = 1;
 	struct dir_walk_opts o = { .visit = log_visit, .ctx = &l };
 	struct err e;
 	int fd, dfd, before, status;
