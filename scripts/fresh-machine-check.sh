@@ -36,8 +36,12 @@ installed() {
 # removable PKG: true when apt-get would remove PKG and nothing outside the
 # profile with it; prints what else it would take otherwise.
 removable() {
-	local other
-	other=$(apt-get -s remove "$1" 2>/dev/null | awk '/^Remv /{print $2}' |
+	local sim other
+	if ! sim=$(apt-get -s remove "$1" 2>&1); then
+		say "keeping $1: apt-get cannot remove it without breaking other packages"
+		return 1
+	fi
+	other=$(awk '/^Remv /{print $2}' <<<"$sim" |
 		while read -r p; do in_profile "$p" || echo "$p"; done | head -5 | tr '\n' ' ')
 	[ -z "$other" ] && return 0
 	say "keeping $1: removing it would also remove ${other% }"
