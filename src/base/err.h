@@ -41,7 +41,8 @@ struct err {
 	enum err_class cls;
 };
 
-/* Sets the message (printf format) and returns -1, for `return err_set(...)`. */
+/* Sets the message (printf format) and returns -1, for
+ * `return err_set(...)`. */
 int err_set(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -53,13 +53,14 @@
 struct queue;
 struct queue_run;	/* the token of one run, valid until queue_done */
 
+/* From the flags of the same names (cmd/config.h). */
 struct queue_config {
-	int concurrent;			/* runs in flight, >= 1 (--concurrent) */
-	int64_t min_retry_delay;	/* ns, > 0 (--min-retry-delay) */
-	int64_t max_retry_delay;	/* ns, >= min (--max-retry-delay) */
-	int64_t reconcile_timeout;	/* ns, 0: none (--reconciliation-timeout) */
-	int jitter_percent;		/* 0..99 (--interval-jitter-percentage) */
-	uint64_t seed;			/* jitter PRNG seed, 0: from the clock */
+	int concurrent;			/* runs in flight, >= 1 */
+	int64_t min_retry_delay;	/* ns, > 0 */
+	int64_t max_retry_delay;	/* ns, >= min */
+	int64_t reconcile_timeout;	/* ns, 0: none */
+	int jitter_percent;		/* 0..99 */
+	uint64_t seed;			/* jitter PRNG seed, 0: the clock */
 };
 
 /* A run of key starts; finish it with queue_done(q, run, ...). */
