@@ -681,8 +681,16 @@ test_queue_rejects_bad_config_and_keys(void **state)
 	assert_int_equal(queue_done(f.q, (struct queue_run *)&f, QUEUE_SUCCESS,
 	    0, &e), -1);
 	assert_non_null(strstr(e.msg, "not in flight"));
+	/* A token is good for one queue_done. */
+	f.mode = HOLD;
+	add(&f, "ns/a");
+	while (f.nheld == 0 && !f.timed_out)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	assert_int_equal(queue_done(f.q, f.held[0], QUEUE_SUCCESS, 0, &e), 0);
+	assert_int_equal(queue_done(f.q, f.held[0], QUEUE_SUCCESS, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "not in flight"));
 	fx_run(&f);
-	assert_int_equal(f.nruns, 0);
+	assert_int_equal(f.nruns, 1);
 	fx_done(&f);
 }
 
