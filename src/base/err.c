@@ -1,9 +1,12 @@
 /*
  * err: formatting of error messages into the caller's struct err (see err.h).
  * Messages that do not fit are truncated with "...", never overflowed.
+ * Every setter also sets the class (err_set/err_sys: transient, err_sys with
+ * ECANCELED: cancelled); err_prefix leaves it alone.
  */
 #include "base/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,19 +18,65 @@ err_mark_truncated(struct err *e, int written)
 		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
 }
 
+static int
+err_vset(struct err *e, enum err_class cls, const char *fmt, va_list ap)
+{
+	int n;
+
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_mark_truncated(e, n);
+	e->cls = cls;
+	return -1;
+}
+
 int
 err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, ERR_TRANSIENT, fmt, ap);
 	va_end(ap);
-	err_mark_truncated(e, n);
 	return -1;
+}
+
+int
+err_setc(struct err *e, enum err_class cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	err_vset(e, cls, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+err_classify(struct err *e, enum err_class cls)
+{
+	if (e != NULL)
+		e->cls = cls;
+	return -1;
+}
+
+const char *
+err_class_name(enum err_class cls)
+{
+	switch (cls) {
+	case ERR_TRANSIENT:
+		return "transient";
+	case ERR_TERMINAL:
+		return "terminal";
+	case ERR_CANCELLED:
+		return "cancelled";
+	case ERR_CONFLICT:
+		return "conflict";
+	}
+	return "unknown";
 }
 
 int
@@ -39,6 +88,7 @@ err_sys(struct err *e, int errnum, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
+	e->cls = errnum == ECANCELED ? ERR_CANCELLED : ERR_TRANSIENT;
 	va_start(ap, fmt);
 	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);

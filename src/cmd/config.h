@@ -41,6 +41,7 @@ enum config_type {
 	CONFIG_DURATION,	/* int64_t nanoseconds, Go syntax (duration.h) */
 	CONFIG_ENUM,		/* const char *, one of the row's allowed values */
 	CONFIG_LIST,		/* struct config_list, repeatable string flag */
+	CONFIG_FLOAT,		/* double, finite, within float32's range */
 };
 
 /* A repeatable flag's values in command-line order (owned). */
@@ -103,15 +104,40 @@ struct config {
 	const char *log_encoding;
 	char *kubeconfig;		/* "": $KUBECONFIG, in-cluster, ~/.kube */
 	char *kube_context;		/* "": the kubeconfig's current one */
-	int kube_api_qps;
+	double kube_api_qps;
 	int kube_api_burst;
+	/* source-watcher's own flags (cmd/main.go) */
+	int concurrent;			/* >= 1 */
+	char *metrics_addr;
+	char *health_addr;
+	char *events_addr;		/* "": no events receiver */
+	int http_retry;			/* >= 0 */
+	int64_t reconciliation_timeout;	/* ns, 0: none */
+	int64_t requeue_dependency;	/* ns */
+	/* fluxcd/pkg/runtime options bound by source-watcher */
+	bool no_cross_namespace_refs;
+	struct config_list feature_gates;	/* "Name=bool[,...]" as given */
+	bool feature_direct_source_fetch;	/* from feature_gates */
+	int interval_jitter_percentage;	/* 0..99 */
+	bool enable_leader_election;
+	bool leader_election_release_on_cancel;
+	int64_t leader_election_lease_duration;	/* ns */
+	int64_t leader_election_renew_deadline;	/* ns */
+	int64_t leader_election_retry_period;	/* ns */
+	int64_t min_retry_delay;	/* ns, > 0 */
+	int64_t max_retry_delay;	/* ns, >= min_retry_delay */
+	bool watch_all_namespaces;
+	char *watch_label_selector;
+	char *watch_configs_label_selector;
 	struct config_list args;	/* positional arguments */
 };
 
 /*
- * Parses the controller's flags (see config_table_parse), then derives
- * storage_adv_addr when it is empty (config_adv_addr_derive, with $HOSTNAME
- * from envp). Release cfg with config_free whatever the outcome.
+ * Parses the controller's flags (see config_table_parse), checks the values
+ * Flux checks after parsing (ranges, feature gates; every message names the
+ * flag), then derives storage_adv_addr when it is empty
+ * (config_adv_addr_derive, with $HOSTNAME from envp). Release cfg with
+ * config_free whatever the outcome.
  */
 int config_parse(struct config *cfg, int argc, char *const argv[],
     char *const envp[], struct err *e);

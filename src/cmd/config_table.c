@@ -10,7 +10,9 @@
 #include "cmd/config_int.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,29 +111,58 @@ set_int(int *field, const char *v, struct err *e)
 	return 0;
 }
 
-/* The spellings Go's strconv.ParseBool accepts. */
+/* Decimal or exponent notation (strconv.ParseFloat, bitSize 32), finite. */
 static int
-set_bool(bool *field, const char *v, struct err *e)
+set_float(double *field, const char *v, struct err *e)
+{
+	char q[CONFIG_QUOTE_BUF], *end;
+	double d;
+
+	if (!(*v == '-' || *v == '+' || *v == '.' || (*v >= '0' && *v <= '9')))
+		return err_set(e, "%s is not a number", config_quote(v, q));
+	errno = 0;
+	d = strtod(v, &end);
+	if (*end != '\0' || end == v || isnan(d))
+		return err_set(e, "%s is not a number", config_quote(v, q));
+	if (errno == ERANGE || !isfinite(d) || fabs(d) > FLT_MAX)
+		return err_set(e, "%s is out of range for a float32",
+		    config_quote(v, q));
+	*field = d;
+	return 0;
+}
+
+/* The spellings Go's strconv.ParseBool accepts. */
+int
+config_bool_parse(const char *v, bool *out)
 {
 	static const char *const yes[] = { "1", "t", "T", "TRUE", "true",
 	    "True" };
 	static const char *const no[] = { "0", "f", "F", "FALSE", "false",
 	    "False" };
-	char q[CONFIG_QUOTE_BUF];
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(v, yes[i]) == 0) {
-			*field = true;
+			*out = true;
 			return 0;
 		}
 		if (strcmp(v, no[i]) == 0) {
-			*field = false;
+			*out = false;
 			return 0;
 		}
 	}
-	return err_set(e, "%s is not a boolean (use true or false)",
-	    config_quote(v, q));
+	return -1;
+}
+
+static int
+set_bool(bool *field, const char *v, struct err *e)
+{
+	char q[CONFIG_QUOTE_BUF];
+
+	if (config_bool_parse(v, field) < 0)
+		return err_set(e, "%s is not a boolean (use true or false)",
+		    config_quote(v, q));
+	return 0;
 }
 
 static int
@@ -214,6 +245,8 @@ value_set(const struct config_flag *f, void *dst, const char *v,
 		return set_enum(field, f->allowed, v, e);
 	case CONFIG_LIST:
 		return list_append(field, v, e);
+	case CONFIG_FLOAT:
+		return set_float(field, v, e);
 	}
 	return err_set(e, "unsupported flag type");
 }
@@ -246,6 +279,9 @@ fields_clear(const struct config_flag *flags, size_t nflags, void *dst)
 		case CONFIG_LIST:
 			((struct config_list *)field)->items = NULL;
 			((struct config_list *)field)->len = 0;
+			break;
+		case CONFIG_FLOAT:
+			*(double *)field = 0;
 			break;
 		}
 	}
@@ -581,6 +617,8 @@ type_name(enum config_type t)
 		return "duration";
 	case CONFIG_LIST:
 		return "stringArray";
+	case CONFIG_FLOAT:
+		return "float32";
 	}
 	return "";
 }
@@ -624,6 +662,7 @@ help_default(const struct config_flag *f, char *out, size_t cap)
 		break;
 	case CONFIG_INT:
 	case CONFIG_LIST:
+	case CONFIG_FLOAT:
 		snprintf(out, cap, "default %s", f->def);
 		break;
 	}
@@ -710,6 +749,8 @@ value_json(const struct config_flag *f, const void *dst)
 		for (i = 0; arr != NULL && i < list->len; i++)
 			json_array_append_new(arr, json_str(list->items[i]));
 		return arr;
+	case CONFIG_FLOAT:
+		return json_real(*(const double *)field);
 	}
 	return json_null();
 }

@@ -585,6 +585,166 @@ test_controller_every_flag(void **state)
 	config_free(&c.cfg);
 }
 
+/* source-watcher's own flags and the fluxcd/pkg options it binds. */
+static void
+test_controller_runtime_defaults_are_fluxs(void **state)
+{
+	struct cparse c;
+
+	(void)state;
+	cparse(&c, NOARGS, NULL);
+	assert_int_equal(c.rc, CONFIG_OK);
+	assert_true(c.cfg.kube_api_qps == 50.0);
+	assert_int_equal(c.cfg.kube_api_burst, 300);
+	assert_int_equal(c.cfg.concurrent, 10);
+	assert_string_equal(c.cfg.metrics_addr, ":8080");
+	assert_string_equal(c.cfg.health_addr, ":9440");
+	assert_string_equal(c.cfg.events_addr, "");
+	assert_int_equal(c.cfg.http_retry, 9);
+	assert_true(c.cfg.reconciliation_timeout == 10 * DURATION_MIN);
+	assert_true(c.cfg.requeue_dependency == 5 * DURATION_SEC);
+	assert_false(c.cfg.no_cross_namespace_refs);
+	assert_int_equal(c.cfg.feature_gates.len, 0);
+	assert_false(c.cfg.feature_direct_source_fetch);
+	assert_int_equal(c.cfg.interval_jitter_percentage, 5);
+	assert_false(c.cfg.enable_leader_election);
+	assert_true(c.cfg.leader_election_release_on_cancel);
+	assert_true(c.cfg.leader_election_lease_duration == 35 * DURATION_SEC);
+	assert_true(c.cfg.leader_election_renew_deadline == 30 * DURATION_SEC);
+	assert_true(c.cfg.leader_election_retry_period == 5 * DURATION_SEC);
+	assert_true(c.cfg.min_retry_delay == 750 * DURATION_MS);
+	assert_true(c.cfg.max_retry_delay == 15 * DURATION_MIN);
+	assert_true(c.cfg.watch_all_namespaces);
+	assert_string_equal(c.cfg.watch_label_selector, "");
+	assert_string_equal(c.cfg.watch_configs_label_selector,
+	    "reconcile.fluxcd.io/watch=Enabled");
+	config_free(&c.cfg);
+}
+
+static void
+test_controller_runtime_flags_set(void **state)
+{
+	struct cparse c;
+
+	(void)state;
+	cparse(&c, ARGV("--kube-api-qps=12.5", "--kube-api-burst=20",
+	    "--concurrent=4", "--metrics-addr=:18080", "--health-addr=:19440",
+	    "--events-addr=http://notification-controller.flux-system.svc",
+	    "--http-retry=0", "--reconciliation-timeout=90s",
+	    "--requeue-dependency=1s", "--no-cross-namespace-refs",
+	    "--feature-gates=DirectSourceFetch=true",
+	    "--interval-jitter-percentage=0", "--enable-leader-election",
+	    "--leader-election-release-on-cancel=false",
+	    "--leader-election-lease-duration=1m",
+	    "--leader-election-renew-deadline=50s",
+	    "--leader-election-retry-period=2s", "--min-retry-delay=1s",
+	    "--max-retry-delay=1m", "--watch-all-namespaces=false",
+	    "--watch-label-selector=sharding.fluxcd.io/shard=shard1",
+	    "--watch-configs-label-selector="), NULL);
+	if (c.rc != CONFIG_OK)
+		fail_msg("%s", c.e.msg);
+	assert_true(c.cfg.kube_api_qps == 12.5);
+	assert_int_equal(c.cfg.kube_api_burst, 20);
+	assert_int_equal(c.cfg.concurrent, 4);
+	assert_string_equal(c.cfg.metrics_addr, ":18080");
+	assert_string_equal(c.cfg.health_addr, ":19440");
+	assert_string_equal(c.cfg.events_addr,
+	    "http://notification-controller.flux-system.svc");
+	assert_int_equal(c.cfg.http_retry, 0);
+	assert_true(c.cfg.reconciliation_timeout == 90 * DURATION_SEC);
+	assert_true(c.cfg.requeue_dependency == DURATION_SEC);
+	assert_true(c.cfg.no_cross_namespace_refs);
+	assert_true(c.cfg.feature_direct_source_fetch);
+	assert_int_equal(c.cfg.interval_jitter_percentage, 0);
+	assert_true(c.cfg.enable_leader_election);
+	assert_false(c.cfg.leader_election_release_on_cancel);
+	assert_true(c.cfg.leader_election_lease_duration == DURATION_MIN);
+	assert_true(c.cfg.leader_election_renew_deadline == 50 * DURATION_SEC);
+	assert_true(c.cfg.leader_election_retry_period == 2 * DURATION_SEC);
+	assert_true(c.cfg.min_retry_delay == DURATION_SEC);
+	assert_true(c.cfg.max_retry_delay == DURATION_MIN);
+	assert_false(c.cfg.watch_all_namespaces);
+	assert_string_equal(c.cfg.watch_label_selector,
+	    "sharding.fluxcd.io/shard=shard1");
+	assert_string_equal(c.cfg.watch_configs_label_selector, "");
+	config_free(&c.cfg);
+
+	/* Repeated and comma-separated gates: the last pair wins. */
+	cparse(&c, ARGV("--feature-gates", "DirectSourceFetch=true",
+	    "--feature-gates= DirectSourceFetch = false ,DirectSourceFetch=1"),
+	    NULL);
+	assert_int_equal(c.rc, CONFIG_OK);
+	assert_true(c.cfg.feature_direct_source_fetch);
+	config_free(&c.cfg);
+	cparse(&c, ARGV("--kube-api-qps", "1e2"), NULL);
+	assert_true(c.cfg.kube_api_qps == 100.0);
+	config_free(&c.cfg);
+}
+
+/* Each bad value is one line naming the flag. */
+static void
+test_controller_runtime_flags_invalid(void **state)
+{
+	static const struct {
+		const char *arg, *msg;
+	} cases[] = {
+		{ "--kube-api-qps=fast",
+		  "--kube-api-qps: \"fast\" is not a number" },
+		{ "--kube-api-qps=nan", "--kube-api-qps: \"nan\" is not a number" },
+		{ "--kube-api-qps=1e39",
+		  "--kube-api-qps: \"1e39\" is out of range for a float32" },
+		{ "--kube-api-qps=-1",
+		  "--kube-api-qps: -1 is out of range (at least 0)" },
+		{ "--concurrent=0",
+		  "--concurrent: 0 is out of range (at least 1)" },
+		{ "--concurrent=ten",
+		  "--concurrent: \"ten\" is not an integer" },
+		{ "--http-retry=-1",
+		  "--http-retry: -1 is out of range (at least 0)" },
+		{ "--interval-jitter-percentage=100",
+		  "--interval-jitter-percentage: 100 is out of range (the "
+		  "interval jitter percentage must be a non-negative value and "
+		  "less than 100)" },
+		{ "--reconciliation-timeout=-1s",
+		  "--reconciliation-timeout: -1s is negative" },
+		{ "--requeue-dependency=5",
+		  "--requeue-dependency: \"5\" is not a valid duration: "
+		  "missing unit (valid units are ns, us, µs, ms, s, m, h)" },
+		{ "--min-retry-delay=0s",
+		  "--min-retry-delay: 0s is out of range (must be positive)" },
+		{ "--max-retry-delay=500ms",
+		  "--max-retry-delay: 500ms is below --min-retry-delay 750ms" },
+		{ "--no-cross-namespace-refs=yes",
+		  "--no-cross-namespace-refs: \"yes\" is not a boolean (use "
+		  "true or false)" },
+		{ "--feature-gates=Nope=true",
+		  "--feature-gates: feature-gate \"Nope\" not supported" },
+		{ "--feature-gates=DirectSourceFetch",
+		  "--feature-gates: missing bool value for "
+		  "\"DirectSourceFetch\"" },
+		{ "--feature-gates=DirectSourceFetch=maybe",
+		  "--feature-gates: invalid value of DirectSourceFetch=\"maybe\": "
+		  "not a boolean" },
+		{ "--leader-election-lease-duration=soon",
+		  "--leader-election-lease-duration: \"soon\" is not a valid "
+		  "duration: expected a number and a unit, as in 1m30s" },
+	};
+	char arg[128];
+	struct cparse c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(arg, sizeof(arg), "%s", cases[i].arg);
+		cparse(&c, ARGV(arg), NULL);
+		assert_int_equal(c.rc, -1);
+		if (strcmp(c.e.msg, cases[i].msg) != 0)
+			fail_msg("%s: got '%s', want '%s'", cases[i].arg,
+			    c.e.msg, cases[i].msg);
+		config_free(&c.cfg);
+	}
+}
+
 static void
 test_controller_env_vars(void **state)
 {
@@ -720,31 +880,77 @@ static void
 test_controller_help_lists_every_flag(void **state)
 {
 	static const char *const lines[] = {
-		"      --storage-path string               The path to the "
+		"      --storage-path string                       The path to the "
 		"directory where artifacts will be stored. (default \"/data\", "
 		"env STORAGE_PATH)\n",
-		"      --storage-addr string               The address the "
+		"      --storage-addr string                       The address the "
 		"artifact server will bind to. (default \":9090\", env "
 		"STORAGE_ADDRESS)\n",
 		"(env STORAGE_ADV_ADDR)\n",
-		"      --artifact-retention-ttl duration   The duration after "
+		"      --artifact-retention-ttl duration           The duration after "
 		"which stale artifacts are garbage collected. (default 1m0s)\n",
-		"      --artifact-retention-records int    The maximum number of "
+		"      --artifact-retention-records int            The maximum number of "
 		"artifacts to be kept in storage after a garbage collection. "
 		"(default 2)\n",
 		"One of: sha1, sha256, sha512, blake3. (default \"sha256\")\n",
-		"      --log-level string                  Log verbosity level. "
+		"      --log-level string                          Log verbosity level. "
 		"One of: trace, debug, info, error. (default \"info\")\n",
-		"      --log-encoding string               Log encoding format. "
+		"      --log-encoding string                       Log encoding format. "
 		"One of: json, console. (default \"json\")\n",
-		"      --kubeconfig string                 Paths to a "
+		"      --kubeconfig string                         Paths to a "
 		"kubeconfig. Only required if out-of-cluster.\n",
-		"      --kube-api-qps int                  The maximum "
+		"      --kube-api-qps float32                      The maximum "
 		"queries-per-second of requests sent to the Kubernetes API. "
 		"(default 50)\n",
-		"      --kube-api-burst int                The maximum burst "
+		"      --kube-api-burst int                        The maximum burst "
 		"queries-per-second of requests sent to the Kubernetes API. "
 		"(default 300)\n",
+		"      --concurrent int                            "
+		"The number of concurrent resource reconciles. (default 10)\n",
+		"      --metrics-addr string                       "
+		"The address the metric endpoint binds to. (default \":8080\")\n",
+		"      --health-addr string                        "
+		"The address the health endpoint binds to. (default \":9440\")\n",
+		"      --events-addr string                        "
+		"The address of the events receiver.\n",
+		"      --http-retry int                            "
+		"The maximum number of retries when failing to fetch artifacts "
+		"over HTTP. (default 9)\n",
+		"      --reconciliation-timeout duration           "
+		"The maximum duration of a reconciliation. (default 10m0s)\n",
+		"      --requeue-dependency duration               "
+		"The interval at which failing dependencies are reevaluated. "
+		"(default 5s)\n",
+		"      --no-cross-namespace-refs                   "
+		"When set to true, references between custom resources",
+		"      --feature-gates stringArray                 "
+		"A comma separated list of key=value pairs",
+		"It cannot be negative, and must be less than 100. (default 5)\n",
+		"      --enable-leader-election                    "
+		"Enable leader election for controller manager.",
+		"      --leader-election-release-on-cancel         "
+		"Defines if the leader should step down voluntarily on "
+		"controller manager shutdown. (default true)\n",
+		"(duration string). (default 35s)\n",
+		"(duration string). (default 30s)\n",
+		"      --leader-election-retry-period duration     "
+		"Duration the LeaderElector clients should wait between tries of "
+		"actions (duration string). (default 5s)\n",
+		"      --min-retry-delay duration                  "
+		"The minimum amount of time for which an object being reconciled "
+		"will have to wait before a retry. (default 750ms)\n",
+		"      --max-retry-delay duration                  "
+		"The maximum amount of time for which an object being reconciled "
+		"will have to wait before a retry. (default 15m0s)\n",
+		"      --watch-all-namespaces                      "
+		"Watch for resources in all namespaces, if set to false it will "
+		"only watch the runtime namespace. (default true)\n",
+		"      --watch-label-selector string               "
+		"Watch for resources with matching labels e.g. "
+		"'sharding.fluxcd.io/shard=shard1'.\n",
+		"      --watch-configs-label-selector string       "
+		"Watch for ConfigMaps and Secrets with matching labels. (default "
+		"\"reconcile.fluxcd.io/watch=Enabled\")\n",
 	};
 	char *h = help_text(config_help);
 	size_t i;
@@ -772,13 +978,13 @@ test_controller_json_for_startup_log(void **state)
 	    "artifact-retention-ttl")), "1m30s");
 	assert_int_equal(json_integer_value(json_object_get(j,
 	    "artifact-retention-records")), 2);
-	assert_int_equal(json_integer_value(json_object_get(j,
-	    "kube-api-qps")), 50);
+	assert_true(json_number_value(json_object_get(j, "kube-api-qps")) ==
+	    50.0);
 	assert_int_equal(json_integer_value(json_object_get(j,
 	    "kube-api-burst")), 300);
 	assert_string_equal(json_string_value(json_object_get(j,
 	    "kubeconfig")), "");
-	assert_int_equal(json_object_size(j), 12);
+	assert_int_equal(json_object_size(j), 32);
 	json_decref(j);
 	config_free(&c.cfg);
 }
@@ -875,6 +1081,9 @@ main(void)
 		cmocka_unit_test(test_table_json_has_every_flag_in_order),
 		cmocka_unit_test(test_controller_defaults_are_fluxs),
 		cmocka_unit_test(test_controller_every_flag),
+		cmocka_unit_test(test_controller_runtime_defaults_are_fluxs),
+		cmocka_unit_test(test_controller_runtime_flags_set),
+		cmocka_unit_test(test_controller_runtime_flags_invalid),
 		cmocka_unit_test(test_controller_env_vars),
 		cmocka_unit_test(test_controller_adv_addr_derivation),
 		cmocka_unit_test(test_adv_addr_rules),

@@ -1,6 +1,7 @@
 /*
  * Unit tests for src/base/err.c: messages are formatted, prefixed and truncated
- * safely, and errno text is appended.
+ * safely, and errno text is appended; every error carries a class the
+ * reconcile retries by.
  */
 #include "testutil.h"
 
@@ -56,6 +57,67 @@ test_err_truncates_long_messages(void **state)
 	assert_int_equal(strlen(e.msg), ERR_MSG_MAX - 1);
 }
 
+static void
+test_err_default_classes_retry(void **state)
+{
+	struct err e;
+
+	(void)state;
+	e.cls = ERR_TERMINAL;
+	err_set(&e, "GET /x: connection refused");
+	assert_int_equal(e.cls, ERR_TRANSIENT);
+	e.cls = ERR_TERMINAL;
+	err_sys(&e, EIO, "read %s", "/x");
+	assert_int_equal(e.cls, ERR_TRANSIENT);
+	err_sys(&e, ECANCELED, "build %s", "web");
+	assert_int_equal(e.cls, ERR_CANCELLED);
+	assert_string_equal(e.msg, "build web: Operation canceled");
+}
+
+static void
+test_err_setc_and_classify(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(err_setc(&e, ERR_TERMINAL, "spec.artifacts[%d]", 2),
+	    -1);
+	assert_int_equal(e.cls, ERR_TERMINAL);
+	assert_string_equal(e.msg, "spec.artifacts[2]");
+	err_set(&e, "409 Conflict");
+	assert_int_equal(err_classify(&e, ERR_CONFLICT), -1);
+	assert_int_equal(e.cls, ERR_CONFLICT);
+	assert_string_equal(e.msg, "409 Conflict");
+	assert_int_equal(err_classify(NULL, ERR_CONFLICT), -1);
+	assert_int_equal(err_setc(NULL, ERR_TERMINAL, "x"), -1);
+}
+
+static void
+test_err_prefix_keeps_class(void **state)
+{
+	struct err e;
+
+	(void)state;
+	err_setc(&e, ERR_TERMINAL, "invalid glob");
+	err_prefix(&e, "artifact %s", "web");
+	assert_int_equal(e.cls, ERR_TERMINAL);
+	err_sys(&e, ECANCELED, "copy");
+	err_prefix(&e, "generator %s", "ns/a");
+	assert_int_equal(e.cls, ERR_CANCELLED);
+	assert_string_equal(e.msg, "generator ns/a: copy: Operation canceled");
+}
+
+static void
+test_err_class_names(void **state)
+{
+	(void)state;
+	assert_string_equal(err_class_name(ERR_TRANSIENT), "transient");
+	assert_string_equal(err_class_name(ERR_TERMINAL), "terminal");
+	assert_string_equal(err_class_name(ERR_CANCELLED), "cancelled");
+	assert_string_equal(err_class_name(ERR_CONFLICT), "conflict");
+	assert_string_equal(err_class_name((enum err_class)99), "unknown");
+}
+
 int
 main(void)
 {
@@ -64,6 +126,10 @@ main(void)
 		cmocka_unit_test(test_err_sys_appends_strerror),
 		cmocka_unit_test(test_err_prefix_nests_context),
 		cmocka_unit_test(test_err_truncates_long_messages),
+		cmocka_unit_test(test_err_default_classes_retry),
+		cmocka_unit_test(test_err_setc_and_classify),
+		cmocka_unit_test(test_err_prefix_keeps_class),
+		cmocka_unit_test(test_err_class_names),
 	};
 	return cmocka_run_group_tests_name("err", tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ fx_start(struct fx *f, const struct tsrv_resp *script, size_t n,
 {
 	struct kube_config cfg = { 0 };
 	struct kube_client_opts def = { .qps = 0 };
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	memset(f, 0, sizeof(*f));
 	uv_loop_init(&f->loop);

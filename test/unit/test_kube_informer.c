@@ -122,7 +122,7 @@ fx_start(struct fx *f, const struct tsrv_resp *script, size_t n,
 	    .watch_timeout_min_s = 60, .watch_timeout_max_s = 90,
 	    .backoff_base_ms = backoff_base_ms,
 	    .backoff_cap_ms = backoff_base_ms * 4 };
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	memset(f, 0, sizeof(*f));
 	uv_loop_init(&f->loop);

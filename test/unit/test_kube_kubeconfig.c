@@ -63,7 +63,7 @@ static const char two_contexts[] =
 static void
 load_ok(struct kube_config *c, const char *text, const char *context)
 {
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	if (kube_config_load_buf(c, "/etc/kc/config", text, strlen(text),
 	    context, &e) < 0)
@@ -237,7 +237,7 @@ static void
 expect_error(const char *text, const char *context, const char *msg)
 {
 	struct kube_config c;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	assert_int_equal(kube_config_load_buf(&c, "/x", text, strlen(text),
 	    context, &e), -1);
@@ -278,7 +278,7 @@ static void
 test_yaml_syntax_error_names_file(void **state)
 {
 	struct kube_config c;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 	const char *text = "clusters: [\n";
 
 	(void)state;
@@ -292,7 +292,7 @@ static void
 test_load_file_missing_and_oversized(void **state)
 {
 	struct kube_config c;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 	char *dir = tu_mkdtemp(), *p = tu_path(dir, "nope"), *big;
 
 	(void)state;
@@ -333,7 +333,7 @@ static void
 test_in_cluster(void **state)
 {
 	struct kube_config c;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 	char *root = tu_mkdtemp(), *p;
 
 	(void)state;
@@ -382,7 +382,7 @@ static void
 test_resolve_order(void **state)
 {
 	struct kube_config c;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 	char *dir = tu_mkdtemp(), *sa = tu_mkdtemp();
 	char *flag, *kenv, *home_env, *kc_env;
 
@@ -442,7 +442,7 @@ test_resolve_order(void **state)
 static void
 test_token_read(void **state)
 {
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 	char *dir = tu_mkdtemp(), *p, *tok = NULL, *big;
 
 	(void)state;

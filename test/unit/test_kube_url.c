@@ -17,7 +17,7 @@ static char *
 path_of(const struct kube_resource *r)
 {
 	struct kube_buf b = { 0 };
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	if (kube_url_path(&b, "https://h:6443/pre", r, &e) < 0)
 		fail_msg("unexpected error: %s", e.msg);
@@ -70,7 +70,7 @@ static void
 expect_path_error(const struct kube_resource *r, const char *msg)
 {
 	struct kube_buf b = { 0 };
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	assert_int_equal(kube_url_path(&b, "https://h", r, &e), -1);
 	assert_string_equal(e.msg, msg);
@@ -179,7 +179,7 @@ static void
 test_headers(void **state)
 {
 	struct kube_headers h;
-	struct err e = { "" };
+	struct err e = { .msg = "" };
 
 	(void)state;
 	assert_int_equal(kube_headers_compose(&h, "tok.en", "ag/1",
