@@ -25,7 +25,7 @@
 
 #include "engine/build.h"
 #include "engine/external_artifact.h"
-#include "cmd/build_pool.h"
+#include "controller/build_pool.h"
 #include "base/digest.h"
 #include "base/dir_list.h"
 #include "generator/generator_parse.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/cmd/build_pool.c (also run under ThreadSanitizer, see
+ * Unit tests for src/controller/build_pool.c (also run under ThreadSanitizer, see
  * test/unit/variants.mk): parallel builds return every record in the
  * artifacts' order, the same as one at a time; the first failure fails the
  * run with that artifact's message and frees every record; a raised outer
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/build_pool.h"
+#include "controller/build_pool.h"
 
 #define N_ARTS 8
 

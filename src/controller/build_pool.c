@@ -10,7 +10,7 @@
  * atomic, base/cancel.h), and queues the next artifact. So there is no lock,
  * and no thread of our own.
  */
-#include "cmd/build_pool.h"
+#include "controller/build_pool.h"
 
 #include <sched.h>
 #include <stdbool.h>
