@@ -47,16 +47,22 @@ static void
 tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r)
 {
 	uv_write_t *w = malloc(sizeof(*w));
-	char *out;
+	size_t blen = r->body_len > 0 ? r->body_len : strlen(r->body);
+	char *head, *out;
 	int n;
 	uv_buf_t b;
 
-	n = asprintf(&out, "HTTP/1.1 %d X\r\nContent-Type: application/json"
-	    "\r\nContent-Length: %zu\r\n%s\r\n%s", r->code, strlen(r->body),
-	    r->headers ? r->headers : "", r->body);
+	n = asprintf(&head, "HTTP/1.1 %d X\r\nContent-Type: application/json"
+	    "\r\nContent-Length: %zu\r\n%s\r\n", r->code, blen,
+	    r->headers ? r->headers : "");
 	assert_true(n > 0);
+	out = malloc((size_t)n + blen);
+	assert_non_null(out);
+	memcpy(out, head, (size_t)n);
+	memcpy(out + n, r->body, blen);
+	free(head);
 	w->data = out;
-	b = uv_buf_init(out, (unsigned)n);
+	b = uv_buf_init(out, (unsigned)((size_t)n + blen));
 	uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, write_done);
 }
 
@@ -144,6 +150,13 @@ void
 tsrv_start(struct tsrv *s, uv_loop_t *loop, const struct tsrv_resp *script,
     size_t n)
 {
+	tsrv_start_port(s, loop, 0, script, n);
+}
+
+void
+tsrv_start_port(struct tsrv *s, uv_loop_t *loop, int port,
+    const struct tsrv_resp *script, size_t n)
+{
 	struct sockaddr_in a;
 	struct sockaddr_storage got;
 	int len = sizeof(got);
@@ -154,7 +167,7 @@ tsrv_start(struct tsrv *s, uv_loop_t *loop, const struct tsrv_resp *script,
 	s->nscript = n;
 	uv_tcp_init(loop, &s->tcp);
 	s->tcp.data = s;
-	uv_ip4_addr("127.0.0.1", 0, &a);
+	uv_ip4_addr("127.0.0.1", port, &a);
 	assert_int_equal(uv_tcp_bind(&s->tcp, (struct sockaddr *)&a, 0), 0);
 	assert_int_equal(uv_listen((uv_stream_t *)&s->tcp, 16, on_conn), 0);
 	uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&got, &len);
