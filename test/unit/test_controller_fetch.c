@@ -49,6 +49,7 @@ struct fx {
 	size_t tgz_len;
 	char digest[DIGEST_STRING_MAX];
 	char url[256];
+	struct tsrv_resp ok;		/* 200 with the tarball */
 	struct got got[MAX_REQS];
 };
 
@@ -94,6 +95,16 @@ fx_cache(struct fx *f, const struct fetch_cache_opts *extra)
 		fail_msg("%s", e.msg);
 }
 
+/* Starts the server (f->url points at it). */
+static void
+fx_listen(struct fx *f, const struct tsrv_resp *script, size_t n)
+{
+	tsrv_start(&f->srv, &f->loop, script, n);
+	f->srv_up = 1;
+	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/a.tar.gz",
+	    f->srv.port);
+}
+
 static void
 fx_setup(struct fx *f, const struct tsrv_resp *script, size_t n)
 {
@@ -109,12 +120,18 @@ fx_setup(struct fx *f, const struct tsrv_resp *script, size_t n)
 	    http_client_new(&f->http, &f->loop, NULL, &e) != 0)
 		fail_msg("%s", e.msg);
 	fx_tarball(f);
-	if (script != NULL) {
-		tsrv_start(&f->srv, &f->loop, script, n);
-		f->srv_up = 1;
-	}
-	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/gitrepository/"
-	    "ns/app/abc.tar.gz", f->srv.port);
+	f->ok = (struct tsrv_resp){ .code = 200, .body = f->tgz,
+	    .body_len = f->tgz_len };
+	if (script != NULL)
+		fx_listen(f, script, n);
+}
+
+/* A fixture whose server answers once with the tarball. */
+static void
+fx_setup_ok(struct fx *f)
+{
+	fx_setup(f, NULL, 0);
+	fx_listen(f, &f->ok, 1);
 }
 
 static void
@@ -218,18 +235,11 @@ fetch_dir_entries(const struct fx *f)
 static void
 test_fetch_extracts_and_release_removes(void **state)
 {
-	struct tsrv_resp ok = { .code = 200 };
 	char *x, *path;
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup_ok(&f);
 	fx_cache(&f, NULL);
 	fx_start(&f, 0, NULL);
 	assert_int_equal(f.got[0].calls, 0);	/* never from inside start */
@@ -271,20 +281,13 @@ wave_cb(uv_timer_t *t)
 static void
 test_fifty_requesters_one_get(void **state)
 {
-	struct tsrv_resp ok = { .code = 200 };
 	struct wave w;
 	uv_timer_t t;
 	struct fx f;
 	char *dir;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup_ok(&f);
 	fx_cache(&f, NULL);
 	for (int i = 0; i < 25; i++)
 		fx_start(&f, i, NULL);
@@ -314,17 +317,10 @@ static void
 test_digest_mismatch_names_source_and_digests(void **state)
 {
 	char wrong[DIGEST_STRING_MAX] = "sha256:";
-	struct tsrv_resp ok = { .code = 200 };
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup_ok(&f);
 	memset(wrong + 7, 'a', 64);
 	fx_cache(&f, NULL);
 	fx_start(&f, 0, wrong);
@@ -344,17 +340,10 @@ test_digest_mismatch_names_source_and_digests(void **state)
 static void
 test_oversize_fails(void **state)
 {
-	struct tsrv_resp ok = { .code = 200 };
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup_ok(&f);
 	fx_cache(&f, &(struct fetch_cache_opts){ .max_download = 64,
 	    .retries = 3, .localhost = "" });
 	fx_start(&f, 0, NULL);
@@ -396,12 +385,8 @@ test_500_retried_then_success(void **state)
 
 	(void)state;
 	fx_setup(&f, NULL, 0);
-	script[2].body = f.tgz;
-	script[2].body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, script, 3);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	script[2] = f.ok;
+	fx_listen(&f, script, 3);
 	fx_cache(&f, NULL);
 	fx_start(&f, 0, NULL);
 	fx_wait(&f, 1);
@@ -461,8 +446,7 @@ test_server_down_then_up(void **state)
 	fx_setup(&f, NULL, 0);
 	/* a free port, closed again: connections are refused */
 	tsrv_start(&f.srv, &f.loop, NULL, 0);
-	ls = (struct late_srv){ &f, f.srv.port, { .code = 200, .body = f.tgz,
-	    .body_len = f.tgz_len } };
+	ls = (struct late_srv){ &f, f.srv.port, f.ok };
 	tsrv_close(&f.srv);
 	uv_run(&f.loop, UV_RUN_NOWAIT);
 	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz", ls.port);
@@ -482,16 +466,11 @@ test_server_down_then_up(void **state)
 static void
 test_localhost_env_rewrites_host_port(void **state)
 {
-	struct tsrv_resp ok = { .code = 200 };
 	char host[64];
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
+	fx_setup_ok(&f);
 	snprintf(f.url, sizeof(f.url), "http://source-controller.flux-system"
 	    ".svc.cluster.local.:80/gitrepository/ns/app/abc.tar.gz?x=1");
 	snprintf(host, sizeof(host), "127.0.0.1:%d", f.srv.port);
@@ -531,18 +510,11 @@ test_url_rewrite(void **state)
 static void
 test_cancel_one_of_two(void **state)
 {
-	struct tsrv_resp ok = { .code = 200 };
 	struct fetch_req *r0;
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	ok.body = f.tgz;
-	ok.body_len = f.tgz_len;
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup_ok(&f);
 	fx_cache(&f, NULL);
 	r0 = fx_start(&f, 0, NULL);
 	fx_start(&f, 1, NULL);
@@ -606,17 +578,13 @@ static void
 test_corrupt_tarball_fails_extraction(void **state)
 {
 	const char body[] = "not a tarball at all";
-	struct tsrv_resp ok = { .code = 200, .body = body };
+	struct tsrv_resp bad = { .code = 200, .body = body };
 	char *path, dg[DIGEST_STRING_MAX];
 	struct err e;
 	struct fx f;
 
 	(void)state;
-	fx_setup(&f, NULL, 0);
-	tsrv_start(&f.srv, &f.loop, &ok, 1);
-	f.srv_up = 1;
-	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
-	    f.srv.port);
+	fx_setup(&f, &bad, 1);
 	tu_write_str(f.root, "bad", body);
 	path = tu_path(f.root, "bad");
 	if (digest_file(path, DIGEST_SHA256, dg, &e) != 0)
@@ -629,6 +597,40 @@ test_corrupt_tarball_fails_extraction(void **state)
 	assert_non_null(strstr(f.got[0].err, "extract the artifact from"));
 	fx_spin(&f, 30);
 	assert_int_equal(fetch_dir_entries(&f), 0);
+	fx_teardown(&f);
+}
+
+/* Destroy with one request waiting and one holding a tree: no callback
+ * runs, the held one is released as usual, every handle closes. */
+static void
+test_destroy_with_requests(void **state)
+{
+	const struct tsrv_resp script[] = { { .code = 200, .hold = 1 } };
+	struct tsrv other;
+	struct fx f;
+	char url[256];
+
+	(void)state;
+	fx_setup(&f, script, 1);
+	tsrv_start(&other, &f.loop, &f.ok, 1);
+	snprintf(url, sizeof(url), "%s", f.url);
+	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
+	    other.port);
+	fx_cache(&f, NULL);
+	fx_start(&f, 0, NULL);
+	fx_wait(&f, 1);
+	assert_int_equal(f.got[0].status, 0);
+	snprintf(f.url, sizeof(f.url), "%s", url);
+	fx_start(&f, 1, "sha256:0000000000000000000000000000000000000000000000"
+	    "000000000000000000");
+	while (f.srv.nreq == 0 && !f.expired)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	fetch_cache_destroy(f.cache);
+	f.cache = NULL;
+	fetch_req_release(f.got[0].req);	/* inert, freed */
+	tsrv_close(&other);
+	fx_spin(&f, 20);
+	assert_int_equal(f.got[1].calls, 0);
 	fx_teardown(&f);
 }
 
@@ -661,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_last_cancel_aborts_download),
 		cmocka_unit_test(test_bad_digest_rejected_at_start),
 		cmocka_unit_test(test_corrupt_tarball_fails_extraction),
+		cmocka_unit_test(test_destroy_with_requests),
 		cmocka_unit_test(test_memory_figures),
 	};
 
