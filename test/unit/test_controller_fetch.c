@@ -50,6 +50,7 @@ struct fx {
 	char digest[DIGEST_STRING_MAX];
 	char url[256];
 	struct tsrv_resp ok;		/* 200 with the tarball */
+	size_t ok_len;
 	struct got got[MAX_REQS];
 };
 
@@ -95,11 +96,12 @@ fx_cache(struct fx *f, const struct fetch_cache_opts *extra)
 		fail_msg("%s", e.msg);
 }
 
-/* Starts the server (f->url points at it). */
+/* Starts the server (f->url points at it); lens as tsrv_start_port's. */
 static void
-fx_listen(struct fx *f, const struct tsrv_resp *script, size_t n)
+fx_listen(struct fx *f, const struct tsrv_resp *script, const size_t *lens,
+    size_t n)
 {
-	tsrv_start(&f->srv, &f->loop, script, n);
+	tsrv_start_port(&f->srv, &f->loop, 0, script, lens, n);
 	f->srv_up = 1;
 	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/a.tar.gz",
 	    f->srv.port);
@@ -120,10 +122,10 @@ fx_setup(struct fx *f, const struct tsrv_resp *script, size_t n)
 	    http_client_new(&f->http, &f->loop, NULL, &e) != 0)
 		fail_msg("%s", e.msg);
 	fx_tarball(f);
-	f->ok = (struct tsrv_resp){ .code = 200, .body = f->tgz,
-	    .body_len = f->tgz_len };
+	f->ok = (struct tsrv_resp){ .code = 200, .body = f->tgz };
+	f->ok_len = f->tgz_len;
 	if (script != NULL)
-		fx_listen(f, script, n);
+		fx_listen(f, script, NULL, n);
 }
 
 /* A fixture whose server answers once with the tarball. */
@@ -131,7 +133,7 @@ static void
 fx_setup_ok(struct fx *f)
 {
 	fx_setup(f, NULL, 0);
-	fx_listen(f, &f->ok, 1);
+	fx_listen(f, &f->ok, &f->ok_len, 1);
 }
 
 static void
@@ -381,12 +383,14 @@ test_500_retried_then_success(void **state)
 {
 	struct tsrv_resp script[3] = { { .code = 500, .body = "" },
 	    { .code = 503, .body = "" }, { .code = 200 } };
+	size_t lens[3] = { 0 };
 	struct fx f;
 
 	(void)state;
 	fx_setup(&f, NULL, 0);
+	lens[2] = f.tgz_len;
 	script[2] = f.ok;
-	fx_listen(&f, script, 3);
+	fx_listen(&f, script, lens, 3);
 	fx_cache(&f, NULL);
 	fx_start(&f, 0, NULL);
 	fx_wait(&f, 1);
@@ -430,7 +434,8 @@ late_srv_cb(uv_timer_t *t)
 {
 	struct late_srv *ls = t->data;
 
-	tsrv_start_port(&ls->f->srv, &ls->f->loop, ls->port, &ls->ok, 1);
+	tsrv_start_port(&ls->f->srv, &ls->f->loop, ls->port, &ls->ok,
+	    &ls->f->ok_len, 1);
 	ls->f->srv_up = 1;
 	uv_close((uv_handle_t *)t, NULL);
 }
@@ -612,7 +617,7 @@ test_destroy_with_requests(void **state)
 
 	(void)state;
 	fx_setup(&f, script, 1);
-	tsrv_start(&other, &f.loop, &f.ok, 1);
+	tsrv_start_port(&other, &f.loop, 0, &f.ok, &f.ok_len, 1);
 	snprintf(url, sizeof(url), "%s", f.url);
 	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/a.tar.gz",
 	    other.port);

@@ -44,10 +44,10 @@ write_done(uv_write_t *w, int status)
 }
 
 static void
-tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r)
+tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r, size_t len)
 {
 	uv_write_t *w = malloc(sizeof(*w));
-	size_t blen = r->body_len > 0 ? r->body_len : strlen(r->body);
+	size_t blen = len > 0 ? len : strlen(r->body);
 	char *head, *out;
 	int n;
 	uv_buf_t b;
@@ -112,7 +112,8 @@ tsrv_parse(struct tsrv_conn *c)
 			return;
 		}
 		if (r != NULL && r->hold == 0)
-			tsrv_answer(c, r);
+			tsrv_answer(c, r, s->lens != NULL ?
+			    s->lens[r - s->script] : 0);
 		memmove(c->buf, c->buf + total, c->len - total);
 		c->len -= total;
 	}
@@ -150,12 +151,12 @@ void
 tsrv_start(struct tsrv *s, uv_loop_t *loop, const struct tsrv_resp *script,
     size_t n)
 {
-	tsrv_start_port(s, loop, 0, script, n);
+	tsrv_start_port(s, loop, 0, script, NULL, n);
 }
 
 void
 tsrv_start_port(struct tsrv *s, uv_loop_t *loop, int port,
-    const struct tsrv_resp *script, size_t n)
+    const struct tsrv_resp *script, const size_t *lens, size_t n)
 {
 	struct sockaddr_in a;
 	struct sockaddr_storage got;
@@ -164,6 +165,7 @@ tsrv_start_port(struct tsrv *s, uv_loop_t *loop, int port,
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->script = script;
+	s->lens = lens;
 	s->nscript = n;
 	uv_tcp_init(loop, &s->tcp);
 	s->tcp.data = s;
