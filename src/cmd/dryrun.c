@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "engine/build.h"
 #include "engine/external_artifact.h"
-#include "cmd/build_pool.h"
+#include "controller/build_pool.h"
+#include "controller/pool_size.h"
 #include "base/digest.h"
 #include "base/dir_list.h"
 #include "generator/generator_parse.h"
@@ -230,6 +232,8 @@ flags_apply(struct dr *d, const struct config_list *args, struct err *e)
 		return usage_error(e, "--jobs: expected 0 to %s", DR_MAX_JOBS_STR);
 	d->jobs = f->jobs > 0 ? f->jobs :
 	    d->verbose ? 1 : build_pool_default_jobs();
+	/* one pool thread per build and one to spare (pool_size.h) */
+	controller_pool_size_set(d->jobs + 1);
 	return 0;
 }
 
@@ -624,6 +628,43 @@ emit_one(struct dr *d, const struct generator *g,
 	return 0;
 }
 
+struct dr_build {
+	int status;
+	struct err *e;
+};
+
+static void
+build_all_done(struct build_pool *p, int status, const struct err *e,
+    void *data)
+{
+	struct dr_build *b = data;
+
+	(void)p;
+	b->status = status;
+	if (status != 0)
+		*b->e = *e;
+}
+
+/* Runs the build pool on a loop of our own until its done_cb. */
+static int
+build_all_run(struct dr *d, const struct build_pool_args *a, struct err *e)
+{
+	struct dr_build b = { -1, e };
+	struct build_slots slots;
+	uv_loop_t loop;
+	int rc;
+
+	if ((rc = uv_loop_init(&loop)) != 0)
+		return err_set(e, "build: event loop: %s", uv_strerror(rc));
+	build_slots_init(&slots, &loop, (unsigned)d->jobs);
+	if (build_pool_start(&slots, a, build_all_done, &b, NULL, e) == 0)
+		uv_run(&loop, UV_RUN_DEFAULT);
+	else
+		b.status = -1;
+	uv_loop_close(&loop);
+	return b.status;
+}
+
 /* Builds arts[0..n) (d->jobs at once) and prints them in order. */
 static int
 build_all(struct dr *d, const struct generator *g,
@@ -644,8 +685,10 @@ build_all(struct dr *d, const struct generator *g,
 		return 0;
 	if ((recs = calloc(n, sizeof(*recs))) == NULL)
 		return err_set(e, "out of memory");
-	if (build_pool_run(g, arts, n, bs, g->n_sources, &d->storage, &o,
-	    d->jobs, recs, e) < 0) {
+	if (build_all_run(d, &(struct build_pool_args){ .g = g, .arts = arts,
+	    .n = n, .sources = bs, .n_sources = g->n_sources,
+	    .storage = &d->storage, .opts = &o, .jobs = d->jobs,
+	    .recs = recs }, e) < 0) {
 		free(recs);
 		return -1;
 	}

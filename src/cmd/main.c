@@ -13,6 +13,7 @@
 
 #include "cmd/config.h"
 #include "cmd/dryrun.h"
+#include "controller/pool_size.h"
 #include "base/log.h"
 
 #define PROG "artifact-generator"
@@ -44,6 +45,11 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--dry-run") == 0)
 			return dryrun_main(argc, argv, stdout, stderr);
+	/* before any uv work: libuv sizes its pool once (pool_size.h) */
+	if (controller_pool_size_set(0) < 0) {
+		fprintf(stderr, PROG ": set UV_THREADPOOL_SIZE: out of memory\n");
+		return 1;
+	}
 	rc = config_parse(&cfg, argc, argv, environ, &e);
 	if (rc == CONFIG_HELP) {
 		config_help(stdout);

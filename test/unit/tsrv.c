@@ -44,19 +44,25 @@ write_done(uv_write_t *w, int status)
 }
 
 static void
-tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r)
+tsrv_answer(struct tsrv_conn *c, const struct tsrv_resp *r, size_t len)
 {
 	uv_write_t *w = malloc(sizeof(*w));
-	char *out;
+	size_t blen = len > 0 ? len : strlen(r->body);
+	char *head, *out;
 	int n;
 	uv_buf_t b;
 
-	n = asprintf(&out, "HTTP/1.1 %d X\r\nContent-Type: application/json"
-	    "\r\nContent-Length: %zu\r\n%s\r\n%s", r->code, strlen(r->body),
-	    r->headers ? r->headers : "", r->body);
+	n = asprintf(&head, "HTTP/1.1 %d X\r\nContent-Type: application/json"
+	    "\r\nContent-Length: %zu\r\n%s\r\n", r->code, blen,
+	    r->headers ? r->headers : "");
 	assert_true(n > 0);
+	out = malloc((size_t)n + blen);
+	assert_non_null(out);
+	memcpy(out, head, (size_t)n);
+	memcpy(out + n, r->body, blen);
+	free(head);
 	w->data = out;
-	b = uv_buf_init(out, (unsigned)n);
+	b = uv_buf_init(out, (unsigned)((size_t)n + blen));
 	uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, write_done);
 }
 
@@ -106,7 +112,8 @@ tsrv_parse(struct tsrv_conn *c)
 			return;
 		}
 		if (r != NULL && r->hold == 0)
-			tsrv_answer(c, r);
+			tsrv_answer(c, r, s->lens != NULL ?
+			    s->lens[r - s->script] : 0);
 		memmove(c->buf, c->buf + total, c->len - total);
 		c->len -= total;
 	}
@@ -144,6 +151,13 @@ void
 tsrv_start(struct tsrv *s, uv_loop_t *loop, const struct tsrv_resp *script,
     size_t n)
 {
+	tsrv_start_port(s, loop, 0, script, NULL, n);
+}
+
+void
+tsrv_start_port(struct tsrv *s, uv_loop_t *loop, int port,
+    const struct tsrv_resp *script, const size_t *lens, size_t n)
+{
 	struct sockaddr_in a;
 	struct sockaddr_storage got;
 	int len = sizeof(got);
@@ -151,10 +165,11 @@ tsrv_start(struct tsrv *s, uv_loop_t *loop, const struct tsrv_resp *script,
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->script = script;
+	s->lens = lens;
 	s->nscript = n;
 	uv_tcp_init(loop, &s->tcp);
 	s->tcp.data = s;
-	uv_ip4_addr("127.0.0.1", 0, &a);
+	uv_ip4_addr("127.0.0.1", port, &a);
 	assert_int_equal(uv_tcp_bind(&s->tcp, (struct sockaddr *)&a, 0), 0);
 	assert_int_equal(uv_listen((uv_stream_t *)&s->tcp, 16, on_conn), 0);
 	uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&got, &len);

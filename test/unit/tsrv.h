@@ -37,6 +37,7 @@ struct tsrv {
 	uv_tcp_t tcp;
 	int port;
 	const struct tsrv_resp *script;
+	const size_t *lens;	/* NULL, or body lengths (0: strlen) */
 	size_t nscript;
 	struct tsrv_req reqs[TSRV_MAX_REQS];
 	size_t nreq;
@@ -45,6 +46,11 @@ struct tsrv {
 /* Listens on 127.0.0.1 (a free port, in s->port); script is borrowed. */
 void tsrv_start(struct tsrv *s, uv_loop_t *loop,
     const struct tsrv_resp *script, size_t n);
+/* The same on a given port (0: a free one), with binary bodies: lens
+ * (borrowed, n entries, or NULL) gives each body's length, 0 meaning
+ * strlen. */
+void tsrv_start_port(struct tsrv *s, uv_loop_t *loop, int port,
+    const struct tsrv_resp *script, const size_t *lens, size_t n);
 /* Closes the listener and every connection (run the loop afterwards). */
 void tsrv_close(struct tsrv *s);
 

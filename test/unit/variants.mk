@@ -2,7 +2,7 @@
 # variant_rules is defined).
 #
 # tsan: ThreadSanitizer (-fsanitize=thread, gcc) for the code that runs on
-# several threads: the build pool (src/cmd/build_pool.c) and the dry-run that
+# several threads: the build pool (src/controller/build_pool.c) and the dry-run that
 # drives it, run in-process by test_dryrun. Its own objects and libag.a under
 # build/tsan; `make unit-test` and `make test` run the suites listed in
 # TSAN_TESTS. TSan reports fail the suite (halt_on_error, exit code 66).
