@@ -751,6 +751,9 @@ test_priority_lane_passes_a_saturated_lane(void **state)
 	assert_string_equal(f.srv.reqs[9].line,
 	    "PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/leader");
 	/* Neither waited for the limiter's next token (1 s) nor a slot. */
+	print_message("priority lane: Lease get + update in %llu ms past 8 "
+	    "held and 2 queued requests\n",
+	    (unsigned long long)(uv_now(&f.loop) - t0));
 	assert_true(uv_now(&f.loop) - t0 < 900);
 	assert_int_equal(f.srv.nreq, 10);
 	json_decref(body);
@@ -804,6 +807,8 @@ test_flowcontrol_headers_disable_the_rate_limit(void **state)
 	/* qps 1 burst 2 would spread 8 gets over 6 s; the probe's answer
 	 * releases the ones waiting for a token. */
 	fx_wait(&f, 9);
+	print_message("flowcontrol: probe + 8 gets (qps 1, burst 2) in %llu "
+	    "ms\n", (unsigned long long)(uv_now(&f.loop) - t0));
 	assert_true(uv_now(&f.loop) - t0 < 900);
 	assert_true(kube_client_flowcontrol(f.c));
 	assert_true(probe_was_sent(&f));
