@@ -60,6 +60,7 @@ kube_cache_free(struct kube_cache *c)
 	kube_store_foreach(c->store, kube_cache_free_visit, c);
 	kube_store_free(c->store);
 	c->store = NULL;
+	kube_index_keys_free(&c->keys);
 }
 
 static void
@@ -93,10 +94,79 @@ kube_cache_remove(struct kube_cache *c, const char *ns, const char *name)
 	kube_cache_obj_free(c, o);
 }
 
+/* Tells on_add (old NULL) or on_update about o, then frees old. */
+static void
+kube_cache_announce(struct kube_cache *c, const char *ns, const char *name,
+    struct kube_cache_obj *old, const struct kube_cache_obj *o)
+{
+	if (old == NULL) {
+		c->stats.adds++;
+		if (c->h->on_add != NULL)
+			c->h->on_add(c->data, ns, name, o->projection);
+		return;
+	}
+	c->stats.updates++;
+	if (c->h->on_update != NULL)
+		c->h->on_update(c->data, ns, name, old->projection,
+		    o->projection);
+	kube_cache_obj_free(c, old);
+}
+
+/* Collects the index keys of projection into c->keys (none without an
+ * index callback). -1 with e when the callback refused. */
+static int
+kube_cache_keys(struct kube_cache *c, const void *projection, struct err *e)
+{
+	kube_index_keys_reset(&c->keys);
+	if (c->h->index == NULL)
+		return 0;
+	if (c->h->index(projection, &c->keys) < 0)
+		return err_set(e, "%s", c->keys.err.msg[0] ? c->keys.err.msg :
+		    "the index callback failed");
+	kube_index_keys_view(&c->keys);
+	return 0;
+}
+
+/* A new stored version of obj, projected and with its keys in c->keys; or
+ * NULL when it cannot be represented (reported and counted: the caller
+ * removes an older version) or on allocation failure (*oom). */
+static struct kube_cache_obj *
+kube_cache_project(struct kube_cache *c, const json_t *obj, const char *ns,
+    const char *name, const char *rv, bool *oom)
+{
+	struct kube_cache_obj *o;
+	size_t rv_len = strlen(rv);
+	struct err pe;
+
+	*oom = false;
+	if ((o = malloc(sizeof(*o) + rv_len + 1)) == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(o->rv, rv, rv_len + 1);
+	o->projection = c->h->project(obj);
+	if (o->projection == NULL)
+		err_set(&pe, "it could not be projected");
+	else if (kube_cache_keys(c, o->projection, &pe) < 0) {
+		c->h->free(o->projection);
+		o->projection = NULL;
+	}
+	if (o->projection != NULL)
+		return o;
+	free(o);
+	c->stats.skipped++;
+	err_prefix(&pe, "informer: skipping object \"%s%s%s\" (resourceVersion"
+	    " %s)", ns, *ns ? "/" : "", name, rv);
+	kube_cache_report(c, &pe);
+	return NULL;
+}
+
 /*
  * Stores obj under its namespace/name: nothing to do (but clear the stale
  * mark) when the stored version has the same resourceVersion, else project
- * it and tell on_add or on_update.
+ * it, index it and tell on_add or on_update. When indexing runs out of
+ * memory the object is stored and announced without a resourceVersion (the
+ * next re-list projects it again) and -1 is returned.
  */
 static int
 kube_cache_upsert(struct kube_cache *c, const json_t *obj, struct err *e)
@@ -106,16 +176,13 @@ kube_cache_upsert(struct kube_cache *c, const json_t *obj, struct err *e)
 	const char *rv = kube_object_resource_version(obj);
 	struct kube_cache_obj *cur, *o;
 	void *old = NULL;
-	size_t rv_len;
-	struct err pe;
+	bool oom;
+	int rc = 0;
 
 	if (name == NULL || *name == '\0')
 		return err_set(e, "informer: an object without metadata.name");
-	if (rv == NULL)
-		rv = "";
-	rv_len = strlen(rv);
-	if (ns == NULL)
-		ns = "";
+	rv = rv ? rv : "";
+	ns = ns ? ns : "";
 	cur = kube_store_get(c->store, ns, name);
 	if (cur != NULL && *rv != '\0' && strcmp(cur->rv, rv) == 0) {
 		/* Unchanged: re-put the same entry to clear its mark. */
@@ -123,19 +190,10 @@ kube_cache_upsert(struct kube_cache *c, const json_t *obj, struct err *e)
 			return err_set(e, "informer: out of memory");
 		return 0;
 	}
-	o = malloc(sizeof(*o) + rv_len + 1);
-	if (o == NULL)
-		return err_set(e, "informer: out of memory storing \"%s/%s\"",
-		    ns, name);
-	memcpy(o->rv, rv, rv_len + 1);
-	o->projection = c->h->project(obj);
-	if (o->projection == NULL) {
-		free(o);
-		c->stats.skipped++;
-		err_set(&pe, "informer: skipping object \"%s%s%s\" (resourceVersion"
-		    " %s): it could not be projected", ns, *ns ? "/" : "", name,
-		    rv);
-		kube_cache_report(c, &pe);
+	if ((o = kube_cache_project(c, obj, ns, name, rv, &oom)) == NULL) {
+		if (oom)
+			return err_set(e, "informer: out of memory storing "
+			    "\"%s/%s\"", ns, name);
 		kube_cache_remove(c, ns, name);
 		return 0;
 	}
@@ -144,18 +202,13 @@ kube_cache_upsert(struct kube_cache *c, const json_t *obj, struct err *e)
 		return err_set(e, "informer: out of memory storing \"%s/%s\"",
 		    ns, name);
 	}
-	if (old == NULL) {
-		c->stats.adds++;
-		if (c->h->on_add != NULL)
-			c->h->on_add(c->data, ns, name, o->projection);
-		return 0;
+	if (c->h->index != NULL && kube_store_index_set(c->store, ns, name,
+	    c->keys.v, c->keys.n, e) < 0) {
+		o->rv[0] = '\0';
+		rc = err_prefix(e, "informer: indexing \"%s/%s\"", ns, name);
 	}
-	c->stats.updates++;
-	if (c->h->on_update != NULL)
-		c->h->on_update(c->data, ns, name,
-		    ((struct kube_cache_obj *)old)->projection, o->projection);
-	kube_cache_obj_free(c, old);
-	return 0;
+	kube_cache_announce(c, ns, name, old, o);
+	return rc;
 }
 
 void
@@ -265,4 +318,28 @@ kube_cache_foreach(const struct kube_cache *c, kube_cache_visit_fn fn,
 	struct kube_cache_visit v = { fn, ctx };
 
 	kube_store_foreach(c->store, kube_cache_foreach_visit, &v);
+}
+
+size_t
+kube_cache_index_foreach(const struct kube_cache *c, const char *key,
+    kube_cache_visit_fn fn, void *ctx)
+{
+	struct kube_cache_visit v = { fn, ctx };
+
+	return kube_store_index_foreach(c->store, key, fn ?
+	    kube_cache_foreach_visit : NULL, &v);
+}
+
+size_t
+kube_cache_index_keys(const struct kube_cache *c, const char *ns,
+    const char *name, const char **keys, size_t max)
+{
+	return kube_store_index_keys(c->store, ns, name, keys, max);
+}
+
+void
+kube_cache_index_stats(const struct kube_cache *c,
+    struct kube_index_stats *st)
+{
+	kube_store_index_stats(c->store, st);
 }

@@ -16,11 +16,25 @@
  * The last resourceVersion seen (list, event, bookmark) is kept for the
  * next watch.
  *
+ * Change detection: on_update runs only when the resourceVersion changed
+ * (a re-list's unchanged objects are not even projected again) and gets
+ * both projections, the old one still intact, so the caller can compare
+ * what it cares about (a source's digest, a generation, an annotation) and
+ * enqueue only then.
+ *
+ * Secondary index: an optional index callback names the index keys of a
+ * projection (e.g. "GitRepository/ns/name" for each source a generator
+ * references); kube_cache_index_foreach(key) then visits the objects having
+ * that key in O(1) + the answer. Keys are recomputed on every add and update
+ * (an object moves between keys when its references change) and removed on
+ * delete and re-list sweeps; handlers already see the new keys.
+ *
  * The informer (informer.c) owns one cache and drives it; unit tests drive
  * it directly. The cache owns every projection (freed with h->free); the
  * projections handed to handlers are borrowed for the call (the old one is
- * freed right after on_update/on_delete returns). Handlers must not call back
- * into the cache. Loop-thread only; no global state.
+ * freed right after on_update/on_delete returns). Handlers may read the
+ * cache (get, index lookups) but must not modify it. Loop-thread only; no
+ * global state.
  */
 #ifndef AG_KUBE_CACHE_H
 #define AG_KUBE_CACHE_H
@@ -31,6 +45,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "kube/index.h"
 #include "kube/store.h"
 #include "kube/watch.h"
 
@@ -44,10 +59,15 @@
  * cannot be represented (allocation failure, a field the caller requires is
  * missing): it is then treated as absent (a stored older version is
  * deleted) and on_error says which object was skipped.
+ *
+ * index (optional) adds the projection's index keys to keys with
+ * kube_index_keys_add and returns 0; or -1 when an add failed (over the
+ * budgets of index.h): the object is then skipped like an unprojectable one.
  */
 struct kube_informer_handlers {
 	void *(*project)(const json_t *obj);
 	void (*free)(void *projection);
+	int (*index)(const void *projection, struct kube_index_keys *keys);
 	void (*on_add)(void *data, const char *ns, const char *name,
 	    const void *projection);
 	void (*on_update)(void *data, const char *ns, const char *name,
@@ -73,6 +93,7 @@ struct kube_cache {
 	void *data;
 	char rv[KUBE_RV_MAX];		/* last seen; "" before the first list */
 	struct kube_cache_stats stats;
+	struct kube_index_keys keys;	/* scratch for h->index */
 };
 
 /* h (and what it points to) must outlive the cache. -1 with e on
@@ -109,5 +130,15 @@ typedef void (*kube_cache_visit_fn)(void *ctx, const char *ns,
 /* Calls fn for every stored object in unspecified order. */
 void kube_cache_foreach(const struct kube_cache *c, kube_cache_visit_fn fn,
     void *ctx);
+
+/* Calls fn (may be NULL) for every object having index key key, in
+ * unspecified order; returns how many have it. O(1) + that number. */
+size_t kube_cache_index_foreach(const struct kube_cache *c, const char *key,
+    kube_cache_visit_fn fn, void *ctx);
+/* The index keys of ns/name, as kube_store_index_keys. */
+size_t kube_cache_index_keys(const struct kube_cache *c, const char *ns,
+    const char *name, const char **keys, size_t max);
+void kube_cache_index_stats(const struct kube_cache *c,
+    struct kube_index_stats *st);
 
 #endif

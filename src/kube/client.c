@@ -4,7 +4,10 @@
  * on a per-request uv timer, send, response decoding, retries (429 with
  * Retry-After; 5xx, refused, reset and timed-out connections for idempotent
  * verbs; one retry with a re-read token after a 401), list paging, watch streaming, and deferred
- * completion so that callbacks always run from the loop.
+ * completion so that callbacks always run from the loop. Priority-lane
+ * requests skip the rate limiter and the inflight queue; the flowcontrol
+ * probe switches the limiter off for good when the server runs API Priority
+ * and Fairness.
  *
  * A request owns its URL, body, decoder and timer; it is freed in its timer's
  * close callback after its done callback ran. The client is freed once it
@@ -50,6 +53,7 @@ struct kube_client {
 	struct kube_request *queue;	/* waiting for an inflight slot */
 	struct kube_request *queue_tail;
 	uint64_t seed;
+	bool flowcontrol;		/* APF seen: no client-side limit */
 	bool destroyed;
 	bool timer_open;
 };
@@ -73,6 +77,7 @@ struct kube_request {
 	const char *method;
 	const char *content_type;
 	bool idempotent;
+	bool priority;			/* KUBE_LANE_PRIORITY */
 	bool canceled;
 	bool token_retried;
 	bool counted;			/* holds an inflight slot */
@@ -341,11 +346,15 @@ req_fail(struct kube_request *r, int status, const char *msg)
 	req_complete(r, status, NULL);
 }
 
-/* Arms the timer to send after delay_ms plus the rate limiter's wait. */
+/* Arms the timer to send after delay_ms or the rate limiter's wait (none
+ * on the priority lane or under API Priority and Fairness). */
 static void
 req_schedule(struct kube_request *r, uint64_t delay_ms)
 {
-	uint64_t wait = kube_ratelimit_take(&r->c->rl, uv_now(r->c->loop));
+	uint64_t wait = 0;
+
+	if (!r->priority && !r->c->flowcontrol)
+		wait = kube_ratelimit_take(&r->c->rl, uv_now(r->c->loop));
 
 	r->state = REQ_WAIT;
 	uv_timer_start(&r->timer, req_timer_cb, delay_ms > wait ? delay_ms :
@@ -530,11 +539,48 @@ req_list_page(struct kube_request *r, json_t *page)
 	req_schedule(r, 0);
 }
 
+/*
+ * The server runs API Priority and Fairness: stop limiting client-side, as
+ * Flux does (its QPS and Burst become -1), and send at once the requests
+ * that were only waiting for a token (not those waiting out a retry).
+ */
+static void
+client_flowcontrol_on(struct kube_client *c)
+{
+	struct kube_request *r;
+
+	if (c->flowcontrol)
+		return;
+	c->flowcontrol = true;
+	log_msg(LOG_INFO, NULL, NULL, "the API server has API Priority and "
+	    "Fairness enabled: client-side rate limiting (--kube-api-qps, "
+	    "--kube-api-burst) is disabled", "server", c->cfg.server, NULL);
+	for (r = c->reqs; r != NULL; r = r->next)
+		if (r->state == REQ_WAIT && r->retries == 0 &&
+		    !r->token_retried)
+			uv_timer_start(&r->timer, req_timer_cb, 0, 0);
+}
+
+bool
+kube_client_flowcontrol(const struct kube_client *c)
+{
+	return c->flowcontrol;
+}
+
 static void
 req_success(struct kube_request *r, const struct http_response *resp)
 {
 	json_error_t jerr;
 	json_t *obj;
+
+	if (r->kind == KUBE_CALL_PROBE) {
+		if (http_response_header(resp, "X-Kubernetes-PF-FlowSchema-UID")
+		    != NULL || http_response_header(resp,
+		    "X-Kubernetes-PF-PriorityLevel-UID") != NULL)
+			client_flowcontrol_on(r->c);
+		req_complete(r, KUBE_OK, NULL);
+		return;
+	}
 
 	if (r->kind == KUBE_CALL_WATCH) {
 		if (kube_watch_decoder_finish(&r->dec, &r->err) < 0) {
@@ -658,8 +704,9 @@ req_send(struct kube_request *r)
 
 	if (c->destroyed || r->canceled)
 		return req_fail(r, KUBE_ECANCELED, "canceled");
-	/* Watches are long-lived: they never wait for a slot. */
-	if (r->kind != KUBE_CALL_WATCH &&
+	/* Watches are long-lived and priority requests must not wait: they
+	 * never take a slot. */
+	if (r->kind != KUBE_CALL_WATCH && !r->priority &&
 	    c->inflight >= c->opts.max_inflight) {
 		r->state = REQ_QUEUED;
 		if (c->queue_tail != NULL)
@@ -701,7 +748,7 @@ req_send(struct kube_request *r)
 	r->http_code = 0;
 	r->errbody_len = 0;
 	r->state = REQ_SENT;
-	r->counted = r->kind != KUBE_CALL_WATCH;
+	r->counted = r->kind != KUBE_CALL_WATCH && !r->priority;
 	c->inflight += r->counted;
 	if (url.failed || http_client_request(c->http, &o, &r->http, &e) < 0) {
 		r->http = NULL;
@@ -776,6 +823,7 @@ kube_call_start(struct kube_client *c, const struct kube_call *call,
 	r->method = call->method;
 	r->content_type = call->content_type;
 	r->idempotent = call->idempotent;
+	r->priority = call->lane == KUBE_LANE_PRIORITY;
 	r->watch_timeout_s = call->watch_timeout_s;
 	r->done = call->done;
 	r->on_item = call->on_item;
@@ -784,7 +832,10 @@ kube_call_start(struct kube_client *c, const struct kube_call *call,
 	r->url = url->p;
 	url->p = NULL;
 	kube_buf_free(url);
-	kube_url_what(r->what, sizeof(r->what), call->r);
+	if (call->what != NULL)
+		snprintf(r->what, sizeof(r->what), "%s", call->what);
+	else
+		kube_url_what(r->what, sizeof(r->what), call->r);
 	if (req_body(r, call->body, e) < 0) {
 		free(r->url);
 		free(r);

@@ -18,6 +18,21 @@
  * follows. A request handle (*out, may be NULL) is valid until its callback
  * returns; kube_request_cancel() completes it with KUBE_ECANCELED.
  *
+ * Lanes: ordinary requests wait for the rate limiter and for one of
+ * opts.max_inflight slots (FIFO). Requests on KUBE_LANE_PRIORITY (leader
+ * election's Lease get and update) bypass both, so a renewal never waits
+ * behind a burst of reconciles; keep that lane for a few small requests.
+ * Watches never wait for a slot either (they are long-lived).
+ *
+ * API Priority and Fairness: kube_client_probe_flowcontrol() asks the server
+ * once, as Flux does at startup (fluxcd/pkg/runtime/client GetConfigOrDie ->
+ * cli-utils flowcontrol.IsEnabled: GET /livez/ping, enabled when the answer
+ * carries X-Kubernetes-PF-FlowSchema-UID or X-Kubernetes-PF-PriorityLevel-UID).
+ * When enabled, client-side rate limiting (--kube-api-qps/--kube-api-burst)
+ * is switched off for the client's life (logged once at info level); when the
+ * headers are absent or the probe fails, the limits stay. The decision is
+ * not revisited per response, like Flux's.
+ *
  * Retries: 429 is retried after Retry-After seconds (bounded: 1..60 s, at
  * most opts.max_retries times) for every verb (the server did not act on
  * it); 5xx except 501 and transient transport failures (refused, reset,
@@ -162,13 +177,33 @@ const char *kube_client_namespace(const struct kube_client *c);
 /* The server URL the client talks to. */
 const char *kube_client_server(const struct kube_client *c);
 
+/*
+ * The API Priority and Fairness probe (see above): GET <server>/livez/ping
+ * on the priority lane, never retried. done gets KUBE_OK (obj NULL) when
+ * the server answered 2xx, whatever the headers said, else the failure (the
+ * limits then stay). Call once, before starting informers.
+ */
+int kube_client_probe_flowcontrol(struct kube_client *c, kube_done_fn done,
+    void *data, struct kube_request **out, struct err *e);
+/* True once the probe saw Priority and Fairness: no client-side limit. */
+bool kube_client_flowcontrol(const struct kube_client *c);
+
 /* Cancels a request whose callback has not run; safe in its callbacks. */
 void kube_request_cancel(struct kube_request *req);
 
 /* ---- reads ---- */
 
+enum kube_lane {
+	KUBE_LANE_ORDINARY = 0,	/* rate limited, queued for an inflight slot */
+	KUBE_LANE_PRIORITY,	/* neither (leader election) */
+};
+
 int kube_get(struct kube_client *c, const struct kube_resource *r,
     kube_done_fn done, void *data, struct kube_request **out, struct err *e);
+/* kube_get on the given lane. */
+int kube_get_lane(struct kube_client *c, const struct kube_resource *r,
+    enum kube_lane lane, kube_done_fn done, void *data,
+    struct kube_request **out, struct err *e);
 
 struct kube_list_opts {
 	const char *label_selector;	/* e.g. "app=x,tier in (a,b)" */
@@ -224,6 +259,7 @@ struct kube_write_opts {
 	const char *field_manager;	/* required for apply */
 	bool force;			/* apply: take conflicting fields */
 	bool dry_run;			/* dryRun=All */
+	enum kube_lane lane;		/* default ordinary */
 };
 
 /* POST body to the collection (r->name NULL) or to a subresource. */

@@ -16,6 +16,7 @@ enum kube_call_kind {
 	KUBE_CALL_ONE,		/* one request, one JSON response */
 	KUBE_CALL_LIST_ALL,	/* pages until metadata.continue is empty */
 	KUBE_CALL_WATCH,	/* streamed events */
+	KUBE_CALL_PROBE,	/* any 2xx body; response headers inspected */
 };
 
 /* What a verb asks of the engine; borrowed for kube_call_start only. */
@@ -27,6 +28,8 @@ struct kube_call {
 	const json_t *body;		/* serialized now; NULL: no body */
 	const char *content_type;	/* static */
 	bool idempotent;		/* 5xx and transport errors retried */
+	enum kube_lane lane;
+	const char *what;		/* for messages; NULL: from r */
 	unsigned watch_timeout_s;	/* the watch's timeoutSeconds */
 	kube_done_fn done;
 	kube_item_fn on_item;

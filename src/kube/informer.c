@@ -182,9 +182,10 @@ kube_informer_free(struct kube_informer *inf)
 	if (inf == NULL || inf->closing)
 		return;
 	inf->closing = true;
-	/* The cache reads inf->h at each call: only project and free stay. */
+	/* The cache reads inf->h at each call: only project, free and
+	 * index stay (no handler runs after this). */
 	inf->h = (struct kube_informer_handlers){ .project = inf->h.project,
-	    .free = inf->h.free };
+	    .free = inf->h.free, .index = inf->h.index };
 	if (inf->req != NULL)
 		kube_request_cancel(inf->req);
 	uv_timer_stop(&inf->timer);

@@ -79,7 +79,8 @@ void kube_informer_free(struct kube_informer *inf);
 bool kube_informer_synced(const struct kube_informer *inf);
 /* The resourceVersion the next watch starts from ("" before the list). */
 const char *kube_informer_resource_version(const struct kube_informer *inf);
-/* The store, for lookups and iteration (borrowed; do not modify). */
+/* The store, for lookups, index lookups (kube_cache_index_foreach) and
+ * iteration (borrowed; do not modify). */
 const struct kube_cache *kube_informer_cache(const struct kube_informer *inf);
 void kube_informer_get_stats(const struct kube_informer *inf,
     struct kube_informer_stats *st);

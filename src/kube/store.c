@@ -2,7 +2,9 @@
  * kube_store: a chained hash table of projections keyed by namespace/name
  * (see store.h). Keys are stored inline in each entry (one allocation per
  * object: entry header + "ns\0name\0"); the bucket array doubles when the load
- * passes 1, so lookups stay O(1) at any informer size.
+ * passes 1, so lookups stay O(1) at any informer size. The secondary index
+ * (index.c) is created on the first kube_store_index_set; each entry points
+ * at its own set of postings, released with the entry.
  */
 #include "kube/store.h"
 
@@ -13,6 +15,7 @@
 struct kube_store_entry {
 	struct kube_store_entry *next;
 	void *projection;
+	struct kube_index_set *keys;	/* secondary index keys, or NULL */
 	uint32_t hash;
 	uint16_t ns_len;
 	bool stale;
@@ -24,6 +27,7 @@ struct kube_store {
 	size_t n_buckets;	/* a power of two */
 	size_t len;
 	kube_store_free_fn free_fn;
+	struct kube_index *index;	/* NULL until a key is set */
 };
 
 #define KUBE_STORE_INITIAL_BUCKETS 64
@@ -32,15 +36,7 @@ struct kube_store {
 static uint32_t
 kube_store_hash(const char *ns, const char *name)
 {
-	uint32_t h = 2166136261u;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)ns; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	h = (h ^ '/') * 16777619u;
-	for (p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+	return kube_fnv(kube_fnv(kube_fnv(KUBE_FNV_INIT, ns), "/"), name);
 }
 
 static bool
@@ -75,6 +71,14 @@ kube_store_release(struct kube_store *s, void *projection)
 		s->free_fn(projection);
 }
 
+/* Frees an entry unlinked from its chain, with its index keys. */
+static void
+kube_store_entry_free(struct kube_store *s, struct kube_store_entry *en)
+{
+	kube_index_set_release(s->index, en->keys);
+	free(en);
+}
+
 void
 kube_store_free(struct kube_store *s)
 {
@@ -87,9 +91,10 @@ kube_store_free(struct kube_store *s)
 		for (en = s->buckets[i]; en != NULL; en = next) {
 			next = en->next;
 			kube_store_release(s, en->projection);
-			free(en);
+			kube_store_entry_free(s, en);
 		}
 	}
+	kube_index_free(s->index);
 	free(s->buckets);
 	free(s);
 }
@@ -179,6 +184,7 @@ kube_store_put(struct kube_store *s, const char *ns, const char *name,
 	en->ns_len = (uint16_t)ns_len;
 	en->hash = hash;
 	en->projection = projection;
+	en->keys = NULL;
 	en->stale = false;
 	en->next = *link;
 	*link = en;
@@ -209,7 +215,7 @@ kube_store_delete(struct kube_store *s, const char *ns, const char *name,
 		*old = en->projection;
 	else
 		kube_store_release(s, en->projection);
-	free(en);
+	kube_store_entry_free(s, en);
 	s->len--;
 	return true;
 }
@@ -256,10 +262,76 @@ kube_store_sweep(struct kube_store *s, kube_store_visit_fn fn, void *ctx)
 				fn(ctx, en->key, en->key + en->ns_len + 1,
 				    en->projection);
 			kube_store_release(s, en->projection);
-			free(en);
+			kube_store_entry_free(s, en);
 			s->len--;
 			removed++;
 		}
 	}
 	return removed;
+}
+
+int
+kube_store_index_set(struct kube_store *s, const char *ns, const char *name,
+    const char **keys, size_t n, struct err *e)
+{
+	struct kube_store_entry *en;
+
+	if (ns == NULL)
+		ns = "";
+	en = *kube_store_find(s, ns, name, kube_store_hash(ns, name));
+	if (en == NULL)
+		return err_set(e, "index: \"%s%s%s\" is not in the store", ns,
+		    *ns ? "/" : "", name);
+	if (n > 0 && s->index == NULL && (s->index = kube_index_new()) == NULL)
+		return err_set(e, "index: out of memory");
+	if (s->index == NULL)
+		return 0;
+	return kube_index_set_keys(s->index, &en->keys, en, keys, n, e);
+}
+
+struct kube_store_index_visit {
+	kube_store_visit_fn fn;
+	void *ctx;
+};
+
+static void
+kube_store_index_visit(void *ctx, void *member)
+{
+	struct kube_store_index_visit *v = ctx;
+	struct kube_store_entry *en = member;
+
+	v->fn(v->ctx, en->key, en->key + en->ns_len + 1, en->projection);
+}
+
+size_t
+kube_store_index_foreach(const struct kube_store *s, const char *key,
+    kube_store_visit_fn fn, void *ctx)
+{
+	struct kube_store_index_visit v = { fn, ctx };
+
+	return kube_index_lookup(s->index, key, fn ? kube_store_index_visit :
+	    NULL, &v);
+}
+
+size_t
+kube_store_index_keys(const struct kube_store *s, const char *ns,
+    const char *name, const char **keys, size_t max)
+{
+	struct kube_store_entry *en;
+	size_t i, n;
+
+	if (ns == NULL)
+		ns = "";
+	en = *kube_store_find(s, ns, name, kube_store_hash(ns, name));
+	n = en ? kube_index_set_len(en->keys) : 0;
+	for (i = 0; i < n && i < max; i++)
+		keys[i] = kube_index_set_key(en->keys, i);
+	return n;
+}
+
+void
+kube_store_index_stats(const struct kube_store *s,
+    struct kube_index_stats *st)
+{
+	kube_index_get_stats(s->index, st);
 }

@@ -9,6 +9,11 @@
  * object (which clears the mark) and kube_store_sweep() to remove, one by
  * one through a callback, the objects that vanished while the watch was down.
  *
+ * Secondary index (index.h): kube_store_index_set() gives an object index
+ * keys; kube_store_index_foreach() visits the objects having a key in
+ * O(1) + the answer's size. kube_store_put() keeps the keys of a replaced
+ * object; delete, sweep and free drop them with the object.
+ *
  * Loop-thread only (not thread-safe); no global state.
  */
 #ifndef AG_KUBE_STORE_H
@@ -16,6 +21,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "base/err.h"
+#include "kube/index.h"
 
 struct kube_store;
 
@@ -56,5 +64,24 @@ void kube_store_mark_all(struct kube_store *s);
  * projection is freed. Returns the number removed. */
 size_t kube_store_sweep(struct kube_store *s, kube_store_visit_fn fn,
     void *ctx);
+
+/*
+ * Replaces the index keys of the stored object ns/name with keys[0..n)
+ * (borrowed, copied; the array is reordered; n == 0 clears them). -1 with e
+ * when the object is not stored, a key breaks a limit of index.h or on
+ * allocation failure: the old keys then stay.
+ */
+int kube_store_index_set(struct kube_store *s, const char *ns,
+    const char *name, const char **keys, size_t n, struct err *e);
+/* Calls fn (may be NULL) for every object having key, in unspecified
+ * order; fn must not modify s. Returns the number of such objects. */
+size_t kube_store_index_foreach(const struct kube_store *s, const char *key,
+    kube_store_visit_fn fn, void *ctx);
+/* The index keys of ns/name in bytewise order: up to max pointers (valid
+ * until the object's keys change) into keys; returns how many it has. */
+size_t kube_store_index_keys(const struct kube_store *s, const char *ns,
+    const char *name, const char **keys, size_t max);
+void kube_store_index_stats(const struct kube_store *s,
+    struct kube_index_stats *st);
 
 #endif

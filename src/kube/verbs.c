@@ -35,9 +35,17 @@ int
 kube_get(struct kube_client *c, const struct kube_resource *r,
     kube_done_fn done, void *data, struct kube_request **out, struct err *e)
 {
+	return kube_get_lane(c, r, KUBE_LANE_ORDINARY, done, data, out, e);
+}
+
+int
+kube_get_lane(struct kube_client *c, const struct kube_resource *r,
+    enum kube_lane lane, kube_done_fn done, void *data,
+    struct kube_request **out, struct err *e)
+{
 	struct kube_call call = { .kind = KUBE_CALL_ONE, .verb = "get",
-	    .method = "GET", .r = r, .idempotent = true, .done = done,
-	    .data = data, .out = out };
+	    .method = "GET", .r = r, .idempotent = true, .lane = lane,
+	    .done = done, .data = data, .out = out };
 	struct kube_buf url;
 
 	if (r->name == NULL)
@@ -158,6 +166,7 @@ write_verb(struct kube_client *c, struct kube_call *call,
 			kube_url_query(&url, "force", "true");
 		if (o->dry_run)
 			kube_url_query(&url, "dryRun", "All");
+		call->lane = o->lane;
 	}
 	call->body = body;
 	return verb_start(c, call, &url, e);
@@ -296,4 +305,20 @@ kube_delete(struct kube_client *c, const struct kube_resource *r,
 	rc = verb_start(c, &call, &url, e);
 	json_decref(body);
 	return rc;
+}
+
+int
+kube_client_probe_flowcontrol(struct kube_client *c, kube_done_fn done,
+    void *data, struct kube_request **out, struct err *e)
+{
+	static const struct kube_resource ping = { .resource = "livez/ping" };
+	struct kube_call call = { .kind = KUBE_CALL_PROBE, .verb = "probe",
+	    .method = "GET", .r = &ping, .lane = KUBE_LANE_PRIORITY,
+	    .what = "API Priority and Fairness (GET /livez/ping)",
+	    .done = done, .data = data, .out = out };
+	struct kube_buf url = { 0 };
+
+	kube_buf_str(&url, kube_client_server(c));
+	kube_buf_str(&url, "/livez/ping");
+	return verb_start(c, &call, &url, e);
 }

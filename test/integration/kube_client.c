@@ -10,7 +10,9 @@
  *   server-side apply creating and updating an ExternalArtifact, a status
  *   apply setting status.artifact and a condition, a second field manager's
  *   conflicting apply reported as 409 naming the first manager;
- *   the controller identity's Forbidden error naming verb and resource.
+ *   the controller identity's Forbidden error naming verb and resource;
+ *   the API Priority and Fairness probe (the plane runs with
+ *   --enable-priority-and-fairness=false: the client keeps its limits).
  * Prints one line per case and "kube-client: N passed, N failed". Every
  * wait is bounded; an alarm bounds the whole run.
  */
@@ -603,6 +605,22 @@ case_forbidden_and_event(struct kube_client *ctl)
 }
 
 static void
+case_flowcontrol_probe(struct kube_client *admin)
+{
+	struct result res = { 0 };
+	struct err e;
+
+	if (kube_client_probe_flowcontrol(admin, on_done, &res, NULL, &e) < 0)
+		snprintf(res.msg, sizeof(res.msg), "%s", e.msg);
+	else
+		wait_for(&res);
+	check(res.done && res.status == KUBE_OK && !kube_client_flowcontrol(admin),
+	    "APF probe: GET /livez/ping without Priority and Fairness "
+	    "headers keeps the client-side limits", "%s", res.msg);
+	result_reset(&res);
+}
+
+static void
 watchdog(int sig)
 {
 	static const char msg[] = "kube-client: watchdog expired (180 s)\n";
@@ -645,6 +663,7 @@ main(void)
 	bad = client_for("PLANE_ADMIN_KUBECONFIG", getenv("WRONG_CA"));
 	if (admin != NULL) {
 		case_auth(admin, cert);
+		case_flowcontrol_probe(admin);
 		case_wrong_ca(bad);
 		case_namespace_and_404(admin);
 		case_pagination(admin);

@@ -4,7 +4,9 @@
  * the server's state and call add/update/delete with the right old and new
  * projections; a re-list after 410 synthesises deletes for vanished objects
  * and updates for changed ones, and leaves unchanged ones alone (not even
- * projected again); bookmarks advance the resourceVersion.
+ * projected again); bookmarks advance the resourceVersion. With an index
+ * callback, lookups by key follow adds, key changes, deletes and re-list
+ * sweeps, and handlers already see the new keys.
  */
 #include "testutil.h"
 
@@ -385,6 +387,195 @@ test_init_requires_projection(void **state)
 	kube_cache_free(&c);
 }
 
+
+/* ---- secondary index ---- */
+
+/* Index keys: "src/<part>" for each comma-separated part of the
+ * projection; "many" asks for one key over the budget. */
+static int
+test_index(const void *projection, struct kube_index_keys *keys)
+{
+	const char *p = projection, *end;
+	int i;
+
+	if (strcmp(p, "many") == 0) {
+		for (i = 0; i <= KUBE_INDEX_KEYS_MAX; i++)
+			if (kube_index_keys_add(keys, "src/%d", i) < 0)
+				return -1;
+		return 0;
+	}
+	while (*p) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (kube_index_keys_add(keys, "src/%.*s", (int)(end - p), p) < 0)
+			return -1;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* The objects having key, sorted, joined by spaces. */
+struct having {
+	char s[512];
+	char v[16][64];
+	size_t n;
+};
+
+static void
+having_visit(void *ctx, const char *ns, const char *name, const char *rv,
+    const void *p)
+{
+	struct having *h = ctx;
+
+	(void)rv;
+	(void)p;
+	assert_true(h->n < 16);
+	snprintf(h->v[h->n++], sizeof(h->v[0]), "%s/%s", ns, name);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static const char *
+having(const struct kube_cache *c, const char *key)
+{
+	static struct having h;
+	size_t i, len, count;
+
+	memset(&h, 0, sizeof(h));
+	count = kube_cache_index_foreach(c, key, having_visit, &h);
+	assert_int_equal(count, h.n);
+	qsort(h.v, h.n, sizeof(h.v[0]), str_cmp);
+	for (i = 0; i < h.n; i++) {
+		len = strlen(h.s);
+		snprintf(h.s + len, sizeof(h.s) - len, "%s%s", i ? " " : "",
+		    h.v[i]);
+	}
+	return h.s;
+}
+
+/* An update handler that also records who has src/z at that moment. */
+static const struct kube_cache *indexed_cache;
+
+static void
+on_update_indexed(void *data, const char *ns, const char *name,
+    const void *old, const void *p)
+{
+	on_update(data, ns, name, old, p);
+	seen_add(data, "  src/z: %s%s%s%s\n", having(indexed_cache, "src/z"),
+	    "", "", "");
+}
+
+static const struct kube_informer_handlers indexed = {
+	.project = test_project,
+	.free = free,
+	.index = test_index,
+	.on_add = on_add,
+	.on_update = on_update_indexed,
+	.on_delete = on_delete,
+	.on_error = on_error,
+};
+
+static void
+setup_indexed(struct kube_cache *c, struct seen *s)
+{
+	struct err e;
+
+	memset(s, 0, sizeof(*s));
+	projections = 0;
+	assert_int_equal(kube_cache_init(c, &indexed, s, &e), 0);
+	indexed_cache = c;
+}
+
+static void
+test_index_follows_adds_updates_and_deletes(void **state)
+{
+	struct kube_cache c;
+	struct kube_index_stats st;
+	const char *keys[4];
+	struct seen s;
+
+	(void)state;
+	setup_indexed(&c, &s);
+	kube_cache_list_begin(&c);
+	list_item(&c, "ns", "a", "1", "x,y");
+	list_item(&c, "ns", "b", "2", "x");
+	list_item(&c, "other", "c", "3", "");
+	kube_cache_list_end(&c, "3");
+	assert_string_equal(having(&c, "src/x"), "ns/a ns/b");
+	assert_string_equal(having(&c, "src/y"), "ns/a");
+	assert_string_equal(having(&c, "src/none"), "");
+	assert_int_equal(kube_cache_index_keys(&c, "other", "c", keys, 4), 0);
+	assert_int_equal(kube_cache_index_keys(&c, "ns", "a", keys, 4), 2);
+	assert_string_equal(keys[1], "src/y");
+
+	/* a now uses y and z: the update handler already sees a under z. */
+	s.log[0] = '\0';
+	assert_int_equal(event(&c, KUBE_WATCH_MODIFIED, obj("ns", "a", "4",
+	    "y,z")), 0);
+	assert_string_equal(s.log, "update ns/a x,y->y,z\n  src/z: ns/a\n");
+	assert_string_equal(having(&c, "src/x"), "ns/b");
+	assert_string_equal(having(&c, "src/z"), "ns/a");
+	assert_int_equal(event(&c, KUBE_WATCH_DELETED, obj("ns", "b", "5",
+	    "x")), 0);
+	assert_string_equal(having(&c, "src/x"), "");
+	kube_cache_index_stats(&c, &st);
+	assert_int_equal(st.keys, 2);		/* y, z */
+	assert_int_equal(st.postings, 2);
+	kube_cache_free(&c);
+}
+
+static void
+test_index_relist_sweeps_vanished_objects(void **state)
+{
+	struct kube_cache c;
+	struct seen s;
+
+	(void)state;
+	setup_indexed(&c, &s);
+	kube_cache_list_begin(&c);
+	list_item(&c, "ns", "a", "1", "x");
+	list_item(&c, "ns", "b", "2", "x,y");
+	list_item(&c, "ns", "c", "3", "y");
+	kube_cache_list_end(&c, "3");
+	projections = 0;
+	/* After a 410: a unchanged, b changed to z, c gone. */
+	kube_cache_list_begin(&c);
+	list_item(&c, "ns", "a", "1", "x");
+	list_item(&c, "ns", "b", "7", "z");
+	kube_cache_list_end(&c, "8");
+	assert_int_equal(projections, 1);
+	assert_string_equal(having(&c, "src/x"), "ns/a");
+	assert_string_equal(having(&c, "src/y"), "");
+	assert_string_equal(having(&c, "src/z"), "ns/b");
+	kube_cache_free(&c);
+}
+
+static void
+test_index_over_budget_skips_the_object(void **state)
+{
+	struct kube_cache c;
+	struct seen s;
+
+	(void)state;
+	setup_indexed(&c, &s);
+	assert_int_equal(event(&c, KUBE_WATCH_ADDED, obj("ns", "a", "1",
+	    "x")), 0);
+	assert_int_equal(event(&c, KUBE_WATCH_MODIFIED, obj("ns", "a", "2",
+	    "many")), 0);
+	assert_string_equal(s.log, "add ns/a x\ndelete ns/a x\n");
+	assert_int_equal(s.errors, 1);
+	assert_non_null(strstr(s.last_error, "\"ns/a\""));
+	assert_non_null(strstr(s.last_error, "more than 256 keys"));
+	assert_int_equal(c.stats.skipped, 1);
+	assert_string_equal(having(&c, "src/x"), "");
+	kube_cache_free(&c);
+}
+
 int
 main(void)
 {
@@ -400,6 +591,9 @@ main(void)
 		cmocka_unit_test(test_unprojectable_object_is_skipped_and_reported),
 		cmocka_unit_test(test_malformed_input_is_refused),
 		cmocka_unit_test(test_init_requires_projection),
+		cmocka_unit_test(test_index_follows_adds_updates_and_deletes),
+		cmocka_unit_test(test_index_relist_sweeps_vanished_objects),
+		cmocka_unit_test(test_index_over_budget_skips_the_object),
 	};
 	return cmocka_run_group_tests_name("kube_cache", tests, NULL, NULL);
 }

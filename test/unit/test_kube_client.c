@@ -5,7 +5,9 @@
  * Status errors, 429 with Retry-After, 5xx retried only for idempotent
  * verbs, list paging, watch streaming and its ERROR event, a token re-read
  * after a 401, cancellation and destroy with requests in flight, client-side
- * rate limiting. The real API server is exercised by test/integration.
+ * rate limiting, the priority lane (Lease renewals pass a saturated ordinary
+ * lane), the API Priority and Fairness probe switching the limiter off. The
+ * real API server is exercised by test/integration.
  */
 #include "testutil.h"
 
@@ -697,6 +699,147 @@ test_client_side_rate_limit(void **state)
 	fx_stop(&f);
 }
 
+
+static const struct kube_resource lease = { .group = "coordination.k8s.io",
+    .version = "v1", .resource = "leases", .namespaced = true,
+    .namespace = "ns", .name = "leader" };
+#define LEASE "{\"kind\":\"Lease\",\"metadata\":{\"name\":\"leader\"," \
+	"\"resourceVersion\":\"7\"}}"
+
+/* Eight slow ordinary requests fill every slot, two more wait for a token
+ * and a slot: the Lease get and update on the priority lane still go out
+ * and complete at once. */
+static void
+test_priority_lane_passes_a_saturated_lane(void **state)
+{
+	static const struct tsrv_resp script[] = {
+		{ 0, NULL, 1, NULL }, { 0, NULL, 1, NULL },
+		{ 0, NULL, 1, NULL }, { 0, NULL, 1, NULL },
+		{ 0, NULL, 1, NULL }, { 0, NULL, 1, NULL },
+		{ 0, NULL, 1, NULL }, { 0, NULL, 1, NULL },
+		{ 200, LEASE, 0, NULL }, { 200, LEASE, 0, NULL },
+		{ 200, CM_X, 0, NULL }, { 200, CM_X, 0, NULL },
+	};
+	struct kube_client_opts o = { .qps = 1, .burst = 8 };
+	struct kube_write_opts wo = { .lane = KUBE_LANE_PRIORITY };
+	json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion",
+	    "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name",
+	    "leader", "resourceVersion", "7");
+	uint64_t t0;
+	struct fx f;
+	struct err e;
+	int i;
+
+	(void)state;
+	fx_start(&f, script, 12, &o, NULL);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(kube_get(f.c, &cm_x, done_cb, &f, NULL, &e),
+		    0);
+	while (f.srv.nreq < 8)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	t0 = uv_now(&f.loop);
+	assert_int_equal(kube_get_lane(f.c, &lease, KUBE_LANE_PRIORITY,
+	    done_cb, &f, NULL, &e), 0);
+	fx_wait(&f, 1);
+	assert_int_equal(f.status, KUBE_OK);
+	assert_string_equal(f.srv.reqs[8].line,
+	    "GET /apis/coordination.k8s.io/v1/namespaces/ns/leases/leader");
+	assert_int_equal(kube_update(f.c, &lease, body, &wo, done_cb, &f,
+	    NULL, &e), 0);
+	fx_wait(&f, 2);
+	assert_int_equal(f.status, KUBE_OK);
+	assert_string_equal(f.srv.reqs[9].line,
+	    "PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/leader");
+	/* Neither waited for the limiter's next token (1 s) nor a slot. */
+	print_message("priority lane: Lease get + update in %llu ms past 8 "
+	    "held and 2 queued requests\n",
+	    (unsigned long long)(uv_now(&f.loop) - t0));
+	assert_true(uv_now(&f.loop) - t0 < 900);
+	assert_int_equal(f.srv.nreq, 10);
+	json_decref(body);
+	fx_stop(&f);
+}
+
+#define APF_HEADERS "X-Kubernetes-PF-FlowSchema-UID: 5f3c\r\n" \
+	"X-Kubernetes-PF-PriorityLevel-UID: 9a1e\r\n"
+
+/* Probe and gets race for the server's first answers, so every answer is
+ * the same: with or without the Priority and Fairness headers. */
+static void
+probe_then_burst(struct fx *f, const char *headers, int n)
+{
+	static struct tsrv_resp script[12];
+	struct kube_client_opts o = { .qps = 1, .burst = 2 };
+	struct err e;
+	int i;
+
+	for (i = 0; i < 12; i++)
+		script[i] = (struct tsrv_resp){ 200, CM_X, 0, headers };
+	fx_start(f, script, 12, &o, NULL);
+	assert_false(kube_client_flowcontrol(f->c));
+	assert_int_equal(kube_client_probe_flowcontrol(f->c, done_cb, f,
+	    NULL, &e), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(kube_get(f->c, &cm_x, done_cb, f, NULL, &e),
+		    0);
+}
+
+static bool
+probe_was_sent(const struct fx *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->srv.nreq; i++)
+		if (strcmp(f->srv.reqs[i].line, "GET /livez/ping") == 0)
+			return true;
+	return false;
+}
+
+static void
+test_flowcontrol_headers_disable_the_rate_limit(void **state)
+{
+	uint64_t t0;
+	struct fx f;
+
+	(void)state;
+	probe_then_burst(&f, APF_HEADERS, 8);
+	t0 = uv_now(&f.loop);
+	/* qps 1 burst 2 would spread 8 gets over 6 s; the probe's answer
+	 * releases the ones waiting for a token. */
+	fx_wait(&f, 9);
+	print_message("flowcontrol: probe + 8 gets (qps 1, burst 2) in %llu "
+	    "ms\n", (unsigned long long)(uv_now(&f.loop) - t0));
+	assert_true(uv_now(&f.loop) - t0 < 900);
+	assert_true(kube_client_flowcontrol(f.c));
+	assert_true(probe_was_sent(&f));
+	assert_int_equal(f.srv.nreq, 9);
+	fx_stop(&f);
+}
+
+static void
+test_no_flowcontrol_headers_keep_the_rate_limit(void **state)
+{
+	uint64_t first = UINT64_MAX, last = 0;
+	struct fx f;
+	size_t i;
+
+	(void)state;
+	probe_then_burst(&f, NULL, 4);
+	fx_wait(&f, 5);
+	assert_false(kube_client_flowcontrol(f.c));
+	assert_true(probe_was_sent(&f));
+	for (i = 0; i < f.srv.nreq; i++) {
+		if (strcmp(f.srv.reqs[i].line, "GET /livez/ping") == 0)
+			continue;
+		first = f.srv.reqs[i].at_ms < first ? f.srv.reqs[i].at_ms :
+		    first;
+		last = f.srv.reqs[i].at_ms > last ? f.srv.reqs[i].at_ms : last;
+	}
+	/* Two tokens at once, then one per second. */
+	assert_true(last - first >= 1900);
+	fx_stop(&f);
+}
+
 int
 main(void)
 {
@@ -716,6 +859,9 @@ main(void)
 		cmocka_unit_test(test_cancel_and_destroy_in_flight),
 		cmocka_unit_test(test_inflight_cap_queues_requests),
 		cmocka_unit_test(test_client_side_rate_limit),
+		cmocka_unit_test(test_priority_lane_passes_a_saturated_lane),
+		cmocka_unit_test(test_flowcontrol_headers_disable_the_rate_limit),
+		cmocka_unit_test(test_no_flowcontrol_headers_keep_the_rate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
