@@ -61,7 +61,7 @@ include $(DEPS_STAMP)
 endif
 
 .PHONY: all test unit-test demo fuzz clean deps tools \
-        bench-archive bench-build bench-informer
+        bench-archive bench-build bench-informer bench-controller
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -142,6 +142,9 @@ bench-informer: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_informer 
 
 bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/release/bench/bench_archive
 	@scripts/bench-build.sh $(BUILD)/release/bench/bench_archive
+
+bench-controller: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator plane-build
+	@scripts/bench-controller.sh $(BIN)/artifact-generator
 
 # Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS. The library is
 # compiled once with fuzzer instrumentation (variant "fuzz"), then linked with
