@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/timefmt.h"
 
 #define EV_META_PREFIX "event.toolkit.fluxcd.io/"
 #define NS_PER_MS 1000000
@@ -112,16 +113,6 @@ body_object(const json_t *body)
 	};
 
 	return o;
-}
-
-static void
-rfc3339(char *dst, size_t cap, int64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(dst, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- the recorder ---- */
@@ -315,14 +306,14 @@ send_patch(struct ev_write *w, struct err *e)
 static void
 body_from_log(json_t *body, const struct ev_log *lg, int64_t last_ns)
 {
-	char ts[32];
+	char ts[TIME_RFC3339_MAX];
 
 	json_object_set_new(json_object_get(body, "metadata"), "name",
 	    json_string(lg->name));
 	json_object_set_new(body, "count", json_integer(lg->count));
-	rfc3339(ts, sizeof(ts), lg->first_ns);
+	time_rfc3339(ts, lg->first_ns / 1000000000);
 	json_object_set_new(body, "firstTimestamp", json_string(ts));
-	rfc3339(ts, sizeof(ts), last_ns);
+	time_rfc3339(ts, last_ns / 1000000000);
 	json_object_set_new(body, "lastTimestamp", json_string(ts));
 }
 

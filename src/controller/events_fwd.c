@@ -24,7 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "base/timefmt.h"
 
 #define FWD_BODY_LIMIT 4096	/* the answer's body, read and dropped */
 
@@ -52,18 +53,15 @@ ev_fwd_json(const struct events_recorder *r, const struct events_object *obj,
     const char *severity, const char *reason, const char *message,
     const json_t *metadata, int64_t now_ns)
 {
-	time_t t = (time_t)(now_ns / 1000000000);
 	json_t *ev = json_object(), *inv = json_object();
-	char ts[32];
-	struct tm tm;
+	char ts[TIME_RFC3339_MAX];
 
 	if (ev == NULL || inv == NULL) {
 		json_decref(ev);
 		json_decref(inv);
 		return NULL;
 	}
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_rfc3339(ts, now_ns / 1000000000);
 	/* corev1.ObjectReference's field order, empty fields omitted. */
 	set_str(inv, "kind", obj->kind);
 	set_str(inv, "namespace", obj->namespace);
