@@ -9,10 +9,12 @@
  *
  * Like client-go's recorder (tools/record), which Flux uses, repeats are
  * aggregated and rate-limited per involved object: the same (object, type,
- * reason, message) within the aggregation window updates the existing
- * Event's count and lastTimestamp instead of creating a new one, and a
- * token bucket per object drops a burst beyond its budget (counted in the
- * stats, never queued without bound). Emitting never blocks the loop and
+ * reason, message) as an event still in the recorder's LRU (the last
+ * EVENTS_CACHE_SIZE keys, as client-go keeps them, with no time window)
+ * updates the existing Event's count and lastTimestamp instead of creating
+ * a new one, and a token bucket per object drops a burst beyond its budget
+ * (counted in the stats, never queued without bound). Trace events
+ * (EVENT_TYPE_TRACE) are Normal Events that are not forwarded. Emitting never blocks the loop and
  * never fails the reconcile that called it: a failed write is logged and
  * counted.
  *
@@ -33,6 +35,20 @@
 
 #define EVENT_TYPE_NORMAL "Normal"
 #define EVENT_TYPE_WARNING "Warning"
+/* Flux's trace events (eventv1.EventTypeTrace): a Normal core/v1 Event,
+ * never forwarded to --events-addr. */
+#define EVENT_TYPE_TRACE "Trace"
+
+/* client-go's correlator defaults (tools/record/events_cache.go). */
+#define EVENTS_CACHE_SIZE 4096		/* LRU entries per cache */
+#define EVENTS_SPAM_BURST 25		/* events per object at once ... */
+#define EVENTS_SPAM_REFILL_MS 300000	/* ... then one per 5 minutes */
+/* Flux's recorder (fluxcd/pkg/runtime/events, go-retryablehttp). */
+#define EVENTS_FORWARD_RETRIES 4	/* retries after the first POST */
+#define EVENTS_FORWARD_WAIT_MIN_MS 1000	/* doubled per retry ... */
+#define EVENTS_FORWARD_WAIT_MAX_MS 30000	/* ... up to this */
+#define EVENTS_FORWARD_TIMEOUT_MS 5000	/* one attempt */
+#define EVENTS_FORWARD_INFLIGHT_MAX 64	/* POSTs in flight or waiting */
 
 struct events_opts {
 	struct kube_client *kube;	/* borrowed */
@@ -40,6 +56,17 @@ struct events_opts {
 	const char *controller_name;	/* reportingController, source.component */
 	const char *instance;		/* reportingInstance (the pod name); may be NULL */
 	const char *events_addr;	/* --events-addr URL; NULL or "": none */
+	/* Tuning, 0 for the defaults above (tests shorten them). */
+	size_t cache_size;
+	unsigned spam_burst;
+	uint64_t spam_refill_ms;
+	unsigned forward_retries;
+	uint64_t forward_wait_min_ms;
+	uint64_t forward_wait_max_ms;
+	uint64_t forward_timeout_ms;
+	/* The clock (ns since the epoch) for timestamps and the rate budget;
+	 * NULL: CLOCK_REALTIME. For tests. */
+	int64_t (*now_ns)(void);
 };
 
 /* The object an event is about (strings borrowed for the call). */
@@ -50,14 +77,21 @@ struct events_object {
 	const char *name;
 	const char *uid;
 	const char *resource_version;
+	/* The object's metadata.annotations (or NULL): those under
+	 * "event.toolkit.fluxcd.io/" join the event's annotations (Flux's
+	 * RFC-0008 custom metadata), winning over the call's. */
+	const json_t *annotations;
 };
 
 struct events_stats {
-	unsigned long created;		/* Events created */
-	unsigned long aggregated;	/* repeats folded into an existing Event */
+	unsigned long created;		/* Events the API server created */
+	unsigned long aggregated;	/* repeats folded into an existing Event
+					 * (counted when recorded) */
 	unsigned long dropped;		/* over an object's rate budget */
-	unsigned long failed;		/* writes the API server refused */
-	unsigned long forwarded;	/* POSTed to --events-addr */
+	unsigned long failed;		/* writes refused or undeliverable (API
+					 * server or --events-addr) */
+	unsigned long forwarded;	/* POSTs --events-addr accepted */
+	unsigned long retried;		/* POSTs to --events-addr repeated */
 };
 
 struct events_recorder;

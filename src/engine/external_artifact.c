@@ -5,17 +5,8 @@
 #include "engine/external_artifact.h"
 
 #include <stdint.h>
-#include <time.h>
 
-static void
-rfc3339(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+#include "base/timefmt.h"
 
 static json_t *
 kv_json(const struct kv_list *l)
@@ -31,9 +22,9 @@ kv_json(const struct kv_list *l)
 json_t *
 external_artifact_ready_condition(const char *message, int64_t now)
 {
-	char t[32];
+	char t[TIME_RFC3339_MAX];
 
-	rfc3339(now, t);
+	time_rfc3339(t, now);
 	return json_pack("[{s:s, s:s, s:s, s:s, s:s}]",
 	    "lastTransitionTime", t, "message", message,
 	    "reason", "Succeeded", "status", "True", "type", "Ready");
@@ -66,11 +57,11 @@ external_artifact_json(const struct generator *g,
 	    "namespace", r->namespace, "labels",
 	    labels_json(r, controller_name, generator_uid));
 	json_t *art;
-	char t[32];
+	char t[TIME_RFC3339_MAX];
 
 	if (r->annotations.len > 0)
 		json_object_set_new(md, "annotations", kv_json(&r->annotations));
-	rfc3339(r->last_update_time, t);
+	time_rfc3339(t, r->last_update_time);
 	art = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "path", r->path,
 	    "url", r->url, "revision", r->revision, "digest", r->digest,
 	    "size", (json_int_t)r->size, "lastUpdateTime", t);

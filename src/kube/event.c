@@ -8,18 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timefmt.h"
+
 #define KUBE_EVENT_MESSAGE_MAX 1024
 
-/* RFC 3339 UTC seconds, as metav1.Time marshals. */
-static void
-rfc3339(char *dst, size_t cap, int64_t now_ns)
-{
-	time_t t = (time_t)(now_ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(dst, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* message cut to KUBE_EVENT_MESSAGE_MAX bytes on a UTF-8 boundary. */
 static json_t *
@@ -45,7 +37,7 @@ set_str(json_t *o, const char *key, const char *v)
 json_t *
 kube_event_json(const struct kube_event *ev, int64_t now_ns)
 {
-	char name[320], ts[32];
+	char name[320], ts[TIME_RFC3339_MAX];
 	json_t *ev_obj, *meta, *inv, *src;
 	const char *ns = ev->namespace && *ev->namespace ? ev->namespace :
 	    "default";
@@ -54,7 +46,7 @@ kube_event_json(const struct kube_event *ev, int64_t now_ns)
 		return NULL;
 	snprintf(name, sizeof(name), "%s.%llx", ev->name,
 	    (unsigned long long)now_ns);
-	rfc3339(ts, sizeof(ts), now_ns);
+	time_rfc3339(ts, now_ns / 1000000000);
 	ev_obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{}, s:s, s:o, s:s, "
 	    "s:{}, s:s, s:s, s:i}",
 	    "apiVersion", "v1", "kind", "Event",
