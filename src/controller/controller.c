@@ -86,14 +86,6 @@ gen_add(void *data, const char *ns, const char *name, const void *p)
 	enqueue(((struct inf_slot *)data)->c, ns, name);
 }
 
-static bool
-str_differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 static void
 gen_update(void *data, const char *ns, const char *name, const void *oldp,
     const void *newp)
@@ -102,7 +94,7 @@ gen_update(void *data, const char *ns, const char *name, const void *oldp,
 
 	if (a->generation != b->generation || b->deleting != a->deleting ||
 	    a->disabled != b->disabled ||
-	    str_differs(a->requested_at, b->requested_at) ||
+	    kobj_differs(a->requested_at, b->requested_at) ||
 	    (b->deleting && gen_obj_has_finalizer(b)))
 		enqueue(((struct inf_slot *)data)->c, ns, name);
 }
@@ -326,9 +318,7 @@ clients_new(struct ctl *c, struct err *e)
 	struct events_opts eo = { .controller_name = CONTROLLER_NAME,
 	    .instance = c->o->instance, .events_addr = c->o->events_addr };
 
-	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
-	    c->o->envp, NULL, e) < 0 ||
-	    kube_client_new(&c->kube, &c->loop, &c->kc, &ko, e) < 0 ||
+	if (kube_client_new(&c->kube, &c->loop, &c->kc, &ko, e) < 0 ||
 	    http_client_new(&c->http, &c->loop, NULL, e) < 0)
 		return -1;
 	fo.http = c->http;
@@ -462,7 +452,10 @@ ctl_free(struct ctl *c)
 static int
 ctl_start(struct ctl *c, struct err *e)
 {
-	if (storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
+	/* the cluster first: a bad kubeconfig leaves the disk alone */
+	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
+	    c->o->envp, NULL, e) < 0 ||
+	    storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
 	    queue_start(c, e) < 0 || informers_new(c, e) < 0)
 		return -1;
 	caches_bind(c);

@@ -6,13 +6,8 @@
 #include <string.h>
 
 #include "controller/ea_obj.h"
+#include "controller/source_obj.h"
 #include "engine/build.h"
-
-static char *
-dup_str(const json_t *v)
-{
-	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
-}
 
 static uint64_t
 fnv64(uint64_t h, const char *s)
@@ -42,22 +37,6 @@ ea_meta_hash(const json_t *metadata)
 	return hash_obj(h, json_object_get(metadata, "annotations"));
 }
 
-static bool
-ready_true(const json_t *status)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(status, "conditions"), i, c) {
-		const char *t = json_string_value(json_object_get(c, "type"));
-		const char *s = json_string_value(json_object_get(c, "status"));
-
-		if (t && strcmp(t, "Ready") == 0)
-			return s && strcmp(s, "True") == 0;
-	}
-	return false;
-}
-
 void *
 ea_obj_project(const json_t *obj)
 {
@@ -70,17 +49,17 @@ ea_obj_project(const json_t *obj)
 
 	if (o == NULL)
 		return NULL;
-	o->gen_uid = dup_str(json_object_get(json_object_get(md, "labels"),
+	o->gen_uid = kobj_strdup(json_object_get(json_object_get(md, "labels"),
 	    LABEL_GENERATOR));
-	o->ref_kind = dup_str(json_object_get(ref, "kind"));
-	o->ref_namespace = dup_str(json_object_get(ref, "namespace"));
-	o->ref_name = dup_str(json_object_get(ref, "name"));
-	o->digest = dup_str(json_object_get(art, "digest"));
-	o->revision = dup_str(json_object_get(art, "revision"));
-	o->url = dup_str(json_object_get(art, "url"));
-	o->origin_revision = dup_str(json_object_get(json_object_get(art,
+	o->ref_kind = kobj_strdup(json_object_get(ref, "kind"));
+	o->ref_namespace = kobj_strdup(json_object_get(ref, "namespace"));
+	o->ref_name = kobj_strdup(json_object_get(ref, "name"));
+	o->digest = kobj_strdup(json_object_get(art, "digest"));
+	o->revision = kobj_strdup(json_object_get(art, "revision"));
+	o->url = kobj_strdup(json_object_get(art, "url"));
+	o->origin_revision = kobj_strdup(json_object_get(json_object_get(art,
 	    "metadata"), METADATA_ORIGIN_REVISION));
-	o->ready = ready_true(json_object_get(obj, "status"));
+	o->ready = kobj_ready(json_object_get(obj, "status"));
 	o->meta_hash = ea_meta_hash(md);
 	if (o->gen_uid == NULL) {
 		ea_obj_free(o);
@@ -115,23 +94,15 @@ ea_obj_index(const void *projection, struct kube_index_keys *keys)
 	return kube_index_keys_add(keys, "uid/%s", o->gen_uid);
 }
 
-static bool
-differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 bool
 ea_obj_changed(const struct ea_obj *old, const struct ea_obj *new_)
 {
-	return differs(old->digest, new_->digest) ||
-	    differs(old->revision, new_->revision) ||
-	    differs(old->url, new_->url) ||
-	    differs(old->origin_revision, new_->origin_revision) ||
-	    differs(old->gen_uid, new_->gen_uid) ||
-	    differs(old->ref_name, new_->ref_name) ||
-	    differs(old->ref_namespace, new_->ref_namespace) ||
+	return kobj_differs(old->digest, new_->digest) ||
+	    kobj_differs(old->revision, new_->revision) ||
+	    kobj_differs(old->url, new_->url) ||
+	    kobj_differs(old->origin_revision, new_->origin_revision) ||
+	    kobj_differs(old->gen_uid, new_->gen_uid) ||
+	    kobj_differs(old->ref_name, new_->ref_name) ||
+	    kobj_differs(old->ref_namespace, new_->ref_namespace) ||
 	    old->ready != new_->ready || old->meta_hash != new_->meta_hash;
 }

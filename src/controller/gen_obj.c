@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "controller/gen_obj.h"
+#include "controller/source_obj.h"
 #include "generator/generator_parse.h"
 
 static const char *const cond_names[GEN_COND_N] = {
@@ -19,12 +20,6 @@ const char *
 gen_cond_name(enum gen_cond_type t)
 {
 	return cond_names[t];
-}
-
-static char *
-dup_str(const json_t *v)
-{
-	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
 void
@@ -65,10 +60,10 @@ cond_from_json(const json_t *c, struct gen_status *out)
 			d = &out->cond[i];
 	if (d == NULL || d->status != NULL)
 		return;
-	d->status = dup_str(json_object_get(c, "status"));
-	d->reason = dup_str(json_object_get(c, "reason"));
-	d->message = dup_str(json_object_get(c, "message"));
-	d->last_transition = dup_str(json_object_get(c, "lastTransitionTime"));
+	d->status = kobj_strdup(json_object_get(c, "status"));
+	d->reason = kobj_strdup(json_object_get(c, "reason"));
+	d->message = kobj_strdup(json_object_get(c, "message"));
+	d->last_transition = kobj_strdup(json_object_get(c, "lastTransitionTime"));
 	d->observed_generation = json_integer_value(json_object_get(c,
 	    "observedGeneration"));
 }
@@ -86,16 +81,16 @@ gen_status_from_json(const json_t *status, struct gen_status *out)
 	json_array_foreach(inv, i, v) {
 		struct gen_inv *d = &out->inv[out->n_inv++];
 
-		d->name = dup_str(json_object_get(v, "name"));
-		d->namespace = dup_str(json_object_get(v, "namespace"));
-		d->digest = dup_str(json_object_get(v, "digest"));
-		d->filename = dup_str(json_object_get(v, "filename"));
+		d->name = kobj_strdup(json_object_get(v, "name"));
+		d->namespace = kobj_strdup(json_object_get(v, "namespace"));
+		d->digest = kobj_strdup(json_object_get(v, "digest"));
+		d->filename = kobj_strdup(json_object_get(v, "filename"));
 		if (!d->name || !d->namespace || !d->digest || !d->filename)
 			goto fail;
 	}
-	out->sources_digest = dup_str(json_object_get(status,
+	out->sources_digest = kobj_strdup(json_object_get(status,
 	    "observedSourcesDigest"));
-	out->last_handled = dup_str(json_object_get(status,
+	out->last_handled = kobj_strdup(json_object_get(status,
 	    "lastHandledReconcileAt"));
 	json_array_foreach(json_object_get(status, "conditions"), i, v)
 		cond_from_json(v, out);
@@ -117,12 +112,12 @@ meta_from_json(const json_t *md, struct gen_obj *o)
 	o->generation = json_integer_value(json_object_get(md, "generation"));
 	o->deleting = json_object_get(md, "deletionTimestamp") != NULL;
 	o->disabled = rec != NULL && strcasecmp(rec, "disabled") == 0;
-	o->requested_at = dup_str(json_object_get(ann, GEN_ANN_REQUESTED_AT));
+	o->requested_at = kobj_strdup(json_object_get(ann, GEN_ANN_REQUESTED_AT));
 	if (n > 0 && (o->finalizers = calloc(n, sizeof(char *))) == NULL)
 		return -1;
 	json_array_foreach(fin, i, v)
 		if (json_is_string(v) &&
-		    (o->finalizers[o->n_finalizers++] = dup_str(v)) == NULL)
+		    (o->finalizers[o->n_finalizers++] = kobj_strdup(v)) == NULL)
 			return -1;
 	return 0;
 }
@@ -133,9 +128,9 @@ gen_obj_invalid(const json_t *md, struct gen_obj *o, const struct err *pe)
 {
 	const char *ns = json_string_value(json_object_get(md, "namespace"));
 
-	o->g.name = dup_str(json_object_get(md, "name"));
+	o->g.name = kobj_strdup(json_object_get(md, "name"));
 	o->g.namespace = strdup(ns ? ns : "default");
-	o->g.uid = dup_str(json_object_get(md, "uid"));
+	o->g.uid = kobj_strdup(json_object_get(md, "uid"));
 	o->invalid = strdup(pe->msg);
 	return o->g.name && o->g.namespace && o->invalid ? 0 : -1;
 }

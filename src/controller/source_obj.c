@@ -26,14 +26,14 @@ source_kind_find(const char *kind)
 	return -1;
 }
 
-static char *
-dup_str(const json_t *v)
+char *
+kobj_strdup(const json_t *v)
 {
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-static bool
-ready_true(const json_t *status)
+bool
+kobj_ready(const json_t *status)
 {
 	const json_t *c;
 	size_t i;
@@ -57,13 +57,13 @@ source_obj_project(const json_t *obj)
 
 	if (o == NULL)
 		return NULL;
-	o->ready = ready_true(st);
+	o->ready = kobj_ready(st);
 	if (!json_is_object(art))
 		return o;
-	o->url = dup_str(json_object_get(art, "url"));
-	o->digest = dup_str(json_object_get(art, "digest"));
-	o->revision = dup_str(json_object_get(art, "revision"));
-	o->origin_revision = dup_str(json_object_get(json_object_get(art,
+	o->url = kobj_strdup(json_object_get(art, "url"));
+	o->digest = kobj_strdup(json_object_get(art, "digest"));
+	o->revision = kobj_strdup(json_object_get(art, "revision"));
+	o->origin_revision = kobj_strdup(json_object_get(json_object_get(art,
 	    "metadata"), METADATA_ORIGIN_REVISION));
 	if (o->url == NULL || o->digest == NULL) {
 		/* an artifact without them cannot be fetched: none yet */
@@ -87,8 +87,8 @@ source_obj_free(void *projection)
 	free(o);
 }
 
-static bool
-str_differs(const char *a, const char *b)
+bool
+kobj_differs(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a != b;
@@ -100,8 +100,8 @@ source_obj_changed(const struct source_obj *old, const struct source_obj *new_)
 {
 	if (new_->url == NULL)
 		return false;
-	return old->url == NULL || str_differs(old->url, new_->url) ||
-	    str_differs(old->digest, new_->digest) ||
-	    str_differs(old->revision, new_->revision) ||
-	    str_differs(old->origin_revision, new_->origin_revision);
+	return old->url == NULL || kobj_differs(old->url, new_->url) ||
+	    kobj_differs(old->digest, new_->digest) ||
+	    kobj_differs(old->revision, new_->revision) ||
+	    kobj_differs(old->origin_revision, new_->origin_revision);
 }

@@ -44,4 +44,11 @@ void source_obj_free(void *projection);
 bool source_obj_changed(const struct source_obj *old,
     const struct source_obj *new_);
 
+/* Helpers shared by the projections (gen_obj, ea_obj): a string member's
+ * copy (NULL when absent or not a string), the Ready condition of a status
+ * being True, and string inequality with NULL as a value. */
+char *kobj_strdup(const json_t *v);
+bool kobj_ready(const json_t *status);
+bool kobj_differs(const char *a, const char *b);
+
 #endif
