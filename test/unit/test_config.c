@@ -1037,9 +1037,13 @@ test_binary_startup_logs_effective_config(void **state)
 	int status;
 
 	(void)state;
-	out = tu_run(&status, "env STORAGE_PATH=/tmp/ag-store HOSTNAME=pod-1 "
-	    BIN " --storage-addr=0.0.0.0:9999 2>&1 >/dev/null");
-	assert_int_equal(status, 0);
+	/* no cluster to reach: the controller's startup fails after the
+	 * configuration line, naming the kubeconfig, and exits 1 */
+	out = tu_run(&status, "env -u KUBERNETES_SERVICE_HOST "
+	    "KUBECONFIG=/nonexistent/kubeconfig STORAGE_PATH=/tmp/ag-store "
+	    "HOSTNAME=pod-1 " BIN " --storage-addr=0.0.0.0:9999 2>&1 "
+	    ">/dev/null");
+	assert_int_equal(status, 1);
 	nl = strchr(out, '\n');
 	assert_non_null(nl);
 	*nl = '\0';
@@ -1057,7 +1061,9 @@ test_binary_startup_logs_effective_config(void **state)
 	j = json_loads(nl + 1, 0, &jerr);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "msg")),
-	    "no controller yet");
+	    "controller failed");
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")),
+	    "/nonexistent/kubeconfig"));
 	json_decref(j);
 	free(out);
 }

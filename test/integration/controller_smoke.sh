@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Controller smoke test on a private control plane: one GitRepository whose
+# status points at a tarball served on loopback, one ArtifactGenerator; the
+# controller (bin/artifact-generator, as the service account of
+# manifests/rbac) must publish the ExternalArtifact Ready with the tarball's
+# content and the generator's status must say "reconciliation succeeded,
+# generated 1 artifact(s)"; a second reconcile with nothing changed writes
+# nothing; deleting the generator removes the ExternalArtifact and storage.
+# Ends with "controller_smoke: N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${AG_BIN:-$ROOT/bin/artifact-generator}
+export PLANE_DIR
+PLANE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ag-plane-csmoke.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/ag-csmoke.XXXXXX")
+passed=0
+failed=0
+ctl_pid=
+srv_pid=
+ok() { echo "ok $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL $*"; failed=$((failed + 1)); }
+finish() {
+	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null
+	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
+	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
+	[ "$failed" -ne 0 ] && tail -n 30 "$work/ctl.log" 2>/dev/null
+	rm -rf "$PLANE_DIR" "$work"
+	echo "controller_smoke: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+"$ROOT/scripts/plane-up.sh" >/dev/null || { bad plane-up; exit 1; }
+# shellcheck disable=SC1091
+. "$PLANE_DIR/plane.env"
+k() { timeout 20 kubectl --kubeconfig "$PLANE_DIR/admin.kubeconfig" "$@"; }
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	local n=$(($1 * 10)); shift
+	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+
+ns=smoke
+k create namespace $ns >/dev/null
+mkdir -p "$work/src/deploy" "$work/www" "$work/storage"
+printf 'kind: ConfigMap\n' >"$work/src/deploy/cm.yaml"
+tar -C "$work/src" -czf "$work/www/repo.tar.gz" .
+digest="sha256:$(sha256sum "$work/www/repo.tar.gz" | cut -d' ' -f1)"
+port=$((20000 + RANDOM % 10000))
+(cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1) >/dev/null 2>&1 &
+srv_pid=$!
+k apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: repo, namespace: $ns}
+spec: {url: https://example.invalid/repo, interval: 1h}
+YAML
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+k patch gitrepository repo -n $ns --subresource=status --type=merge -p "{\"status\":{\"artifact\":{\"path\":\"x\",\"url\":\"http://127.0.0.1:$port/repo.tar.gz\",\"revision\":\"main@sha1:abc\",\"digest\":\"$digest\",\"lastUpdateTime\":\"$now\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Succeeded\",\"message\":\"ok\",\"lastTransitionTime\":\"$now\"}]}}" >/dev/null \
+	&& ok "GitRepository with an artifact on loopback" || bad "GitRepository status"
+k apply -f - >/dev/null <<YAML
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata: {name: gen, namespace: $ns}
+spec:
+  sources: [{alias: repo, kind: GitRepository, name: repo}]
+  artifacts: [{name: app, copy: [{from: "@repo/deploy/**", to: "@artifact/"}]}]
+YAML
+"$BIN" --kubeconfig "$PLANE_DIR/controller.kubeconfig" --storage-path "$work/storage" \
+	--storage-adv-addr "127.0.0.1:9" --log-level debug >"$work/ctl.log" 2>&1 &
+ctl_pid=$!
+ready() { [ "$(k get externalartifact app -n $ns -o jsonpath='{.status.conditions[0].status}')" = True ]; }
+gen_ok() { k get artifactgenerator gen -n $ns -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' | grep -q "reconciliation succeeded, generated 1 artifact(s)"; }
+wait_for 30 ready && ok "ExternalArtifact app Ready" || bad "ExternalArtifact app not Ready"
+wait_for 10 gen_ok && ok "generator: reconciliation succeeded, generated 1 artifact(s)" || bad "generator status"
+ea_digest=$(k get externalartifact app -n $ns -o jsonpath='{.status.artifact.digest}')
+file=$(k get artifactgenerator gen -n $ns -o jsonpath='{.status.inventory[0].filename}')
+inv_digest=$(k get artifactgenerator gen -n $ns -o jsonpath='{.status.inventory[0].digest}')
+if [ -n "$ea_digest" ] && [ "$ea_digest" = "$inv_digest" ] && \
+	[ "sha256:$(sha256sum "$work/storage/externalartifact/$ns/app/$file" | cut -d' ' -f1)" = "$ea_digest" ]; then
+	ok "stored file matches the published digest $ea_digest"
+else
+	bad "digest: EA '$ea_digest' inventory '$inv_digest' file '$file'"
+fi
+if tar -tzf "$work/storage/externalartifact/$ns/app/$file" | grep -q 'cm.yaml'; then ok "artifact holds deploy/cm.yaml"; else bad "artifact content"; fi
+rv1=$(k get artifactgenerator gen -n $ns -o jsonpath='{.metadata.resourceVersion}')
+earv1=$(k get externalartifact app -n $ns -o jsonpath='{.metadata.resourceVersion}')
+k annotate artifactgenerator gen -n $ns reconcile.fluxcd.io/requestedAt=t1 >/dev/null
+handled() { [ "$(k get artifactgenerator gen -n $ns -o jsonpath='{.status.lastHandledReconcileAt}')" = t1 ]; }
+wait_for 10 handled && ok "requestedAt -> lastHandledReconcileAt" || bad "lastHandledReconcileAt"
+earv2=$(k get externalartifact app -n $ns -o jsonpath='{.metadata.resourceVersion}')
+[ "$earv1" = "$earv2" ] && ok "no drift: ExternalArtifact not rewritten" || bad "ExternalArtifact rewritten ($earv1 -> $earv2)"
+grep -q "No drift detected" "$work/ctl.log" && ok "no-drift log line" || bad "no no-drift log line"
+: "$rv1"
+k delete artifactgenerator gen -n $ns --wait=false >/dev/null
+gone() { ! k get externalartifact app -n $ns >/dev/null 2>&1 && ! k get artifactgenerator gen -n $ns >/dev/null 2>&1; }
+wait_for 20 gone && ok "deletion removed the ExternalArtifact and the finalizer" || bad "deletion"
+[ ! -e "$work/storage/externalartifact/$ns/app" ] && ok "deletion removed the storage directory" || bad "storage directory left"
+kill -TERM "$ctl_pid"
+t0=$(date +%s)
+wait "$ctl_pid"; rc=$?
+ctl_pid=
+[ "$rc" -eq 0 ] && [ $(($(date +%s) - t0)) -le 10 ] && ok "SIGTERM: exit 0 within 10 s" || bad "SIGTERM exit $rc"
