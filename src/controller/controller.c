@@ -28,14 +28,6 @@
 #define LOGGER "controller"
 #define N_INF (2 + 5)		/* generators, ExternalArtifacts, sources */
 
-/*
- * The event recorder (controller/events.c) is another helper's module; until
- * it is linked in, these weak references are NULL and events are logged only.
- */
-#pragma weak events_recorder_new
-#pragma weak events_recorder_free
-#pragma weak events_record
-
 struct ctl;
 
 struct inf_slot {
@@ -267,7 +259,7 @@ ctl_event(void *data, const struct events_object *obj, const char *type,
 {
 	struct ctl *c = data;
 
-	if (c->events != NULL && events_record != NULL)
+	if (c->events != NULL)
 		events_record(c->events, obj, type, reason, message, NULL);
 }
 
@@ -326,8 +318,7 @@ clients_new(struct ctl *c, struct err *e)
 		return -1;
 	eo.kube = c->kube;
 	eo.http = c->http;
-	if (events_recorder_new != NULL &&
-	    events_recorder_new(&c->events, &c->loop, &eo, e) < 0)
+	if (events_recorder_new(&c->events, &c->loop, &eo, e) < 0)
 		return -1;
 	return 0;
 }
@@ -428,7 +419,7 @@ ctl_free(struct ctl *c)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
 		queue_free(c->queue);
-	if (c->events != NULL && events_recorder_free != NULL)
+	if (c->events != NULL)
 		events_recorder_free(c->events);
 	if (c->fetch != NULL)
 		fetch_cache_destroy(c->fetch);
