@@ -68,6 +68,82 @@ for ns in t-compose t-split t-helm t-extract t-pattern t-suspend t-delete t-xns 
 	ns_create "$ns" || bad "namespace $ns"
 done
 
+# ---- the harness alone (before the controller runs) ----------------------------------
+# Sources with status, the tarball server (GET log, down and back on the same
+# port), the oracle, and that the service account may do all the controller
+# does: watch every kind, apply ExternalArtifacts and their status, patch
+# generators and their status, record events.
+scenario_harness() {
+	local ns=t-xsrc rel y ea st
+	tree h-src f.yaml="harness"
+	src_create GitRepository $ns harness && src_publish GitRepository $ns harness "$T/h-src" ||
+		{ bad "harness: source with status"; return; }
+	rel=${ct_tgz#"$ct_srv_root"/}
+	check "harness: source status.artifact set through the status subresource" "$ct_digest True" \
+		"$(api GET "$(src_path GitRepository $ns harness)" | jq -r '"\(.status.artifact.digest) \(.status.conditions[0].status)"')"
+	check "harness: tarball server serves the source's bytes" yes \
+		"$(served_matches "$(url_of "$ct_tgz")" "$ct_digest" && echo yes)"
+	check "harness: tarball server logs the GET" 1 "$(srv_gets "$rel")"
+	srv_stop
+	check "harness: tarball server down refuses (curl exit 7)" 7 \
+		"$(curl -s -o /dev/null --max-time 3 "$(url_of "$ct_tgz")"; echo $?)"
+	srv_start && check "harness: tarball server back on port $ct_srv_port" yes \
+		"$(served_matches "$(url_of "$ct_tgz")" "$ct_digest" && echo yes)"
+	y=$work/harness.yaml
+	cat >"$y" <<EOF
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata: {name: harness, namespace: $ns}
+spec:
+  sources: [{alias: s, kind: GitRepository, name: harness}]
+  artifacts: [{name: harness-out, copy: [{from: "@s/**", to: "@artifact/"}]}]
+EOF
+	oracle "$y" "$work/harness.oracle" s="$ct_tgz" &&
+		check "harness: oracle gives latest@<digest> and the storage layout" true \
+		"$(jq '."harness-out" | (.revision == "latest@" + .digest) and
+			(.path | test("^externalartifact/t-xsrc/harness-out/[0-9]+[.]tar[.]gz$"))' \
+			"$work/harness.oracle")"
+	ag_apply "$y" || bad "harness: generator created as admin"
+	for k in GitRepository OCIRepository Bucket HelmChart ExternalArtifact; do
+		capi GET "/apis/source.toolkit.fluxcd.io/v1/$(src_plural $k)?limit=1" >/dev/null
+		check "rbac: controller lists $k in every namespace" 200 "$(code)"
+		capi GET "/apis/source.toolkit.fluxcd.io/v1/$(src_plural $k)?watch=1&timeoutSeconds=1" >/dev/null
+		check "rbac: controller watches $k" 200 "$(code)"
+	done
+	capi GET "/apis/source.extensions.fluxcd.io/v1beta1/artifactgenerators?watch=1&timeoutSeconds=1" >/dev/null
+	check "rbac: controller watches ArtifactGenerators in every namespace" 200 "$(code)"
+	capi PATCH "$(ag_path $ns harness)" '{"metadata":{"finalizers":["source.extensions.fluxcd.io/finalizer"]}}' \
+		application/merge-patch+json >/dev/null
+	check "rbac: controller adds the finalizer" 200 "$(code)"
+	capi PATCH "$(ag_path $ns harness)/status" '{"status":{"observedSourcesDigest":"sha256:1"}}' \
+		application/merge-patch+json >/dev/null
+	check "rbac: controller patches generator status" 200 "$(code)"
+	ea='{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"ExternalArtifact","metadata":{"name":"harness-out","namespace":"t-xsrc","labels":{"source.extensions.fluxcd.io/generator":"x"}},"spec":{"sourceRef":{"apiVersion":"source.extensions.fluxcd.io/v1beta1","kind":"ArtifactGenerator","name":"harness","namespace":"t-xsrc"}}}'
+	capi PATCH "$(ea_path $ns harness-out)?fieldManager=source-watcher&force=true" "$ea" \
+		application/apply-patch+yaml >/dev/null
+	check "rbac: controller server-side applies an ExternalArtifact" 201 "$(code)"
+	st=$(jq -c --argjson a "$(jq -c '."harness-out" + {lastUpdateTime: "2025-01-01T00:00:00Z"}' "$work/harness.oracle")" \
+		'{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace},
+		status: {artifact: $a, conditions: [{type: "Ready", status: "True", reason: "Succeeded",
+		message: "Artifact is ready", lastTransitionTime: "2025-01-01T00:00:00Z"}]}}' <<<"$ea")
+	capi PATCH "$(ea_path $ns harness-out)/status?fieldManager=source-watcher&force=true" "$st" \
+		application/apply-patch+yaml >/dev/null
+	check "rbac: controller applies ExternalArtifact status" 200 "$(code)"
+	capi DELETE "$(ea_path $ns harness-out)" >/dev/null
+	check "rbac: controller deletes an ExternalArtifact" 200 "$(code)"
+	capi POST /api/v1/namespaces/$ns/events '{"apiVersion":"v1","kind":"Event","metadata":{"name":"harness.1"},"involvedObject":{"apiVersion":"source.extensions.fluxcd.io/v1beta1","kind":"ArtifactGenerator","name":"harness","namespace":"t-xsrc"},"reason":"Succeeded","message":"m","type":"Normal","count":1}' >/dev/null
+	check "rbac: controller creates events" 201 "$(code)"
+	capi PATCH /api/v1/namespaces/$ns/events/harness.1 '{"count":2}' application/strategic-merge-patch+json >/dev/null
+	check "rbac: controller patches events (aggregation)" 200 "$(code)"
+	capi PATCH "$(ag_path $ns harness)" '{"metadata":{"finalizers":null}}' application/merge-patch+json >/dev/null
+	check "rbac: controller removes the finalizer" 200 "$(code)"
+	api_ok DELETE "$(ag_path $ns harness)" || bad "harness: generator deleted"
+	check "harness: writes counted from apiserver_request_total" yes \
+		"$([ "$(api_writes)" -ge 8 ] && echo yes || api_writes_detail)"
+}
+
+scenario_harness
+[ "${CT_SCENARIOS:-}" = harness ] && exit
 ctl_start
 wait_check "controller is running after start" 5 ctl_running
 

@@ -23,12 +23,17 @@ check() {
 }
 
 # poll SECONDS CMD...: runs CMD every 0.2 s until it succeeds (0) or SECONDS
-# pass (1). CMD's output is dropped.
+# pass (1), or the controller started by ctl_start has exited (1). CMD's
+# output is dropped.
 poll() {
 	local n=$(($1 * 5)) i
 	shift
 	for ((i = 0; i < n; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
+		if [ -n "${ct_pid:-}" ] && ! kill -0 "$ct_pid" 2>/dev/null; then
+			echo "     (the controller exited)"
+			return 1
+		fi
 		sleep 0.2
 	done
 	return 1
@@ -60,17 +65,20 @@ ct_plane_up() {
 	set +a
 }
 
-# api METHOD PATH [BODY [CONTENT-TYPE]]: the admin's request; body of the
+# api METHOD PATH [BODY [CONTENT-TYPE]]: the admin's request (CT_TOKEN's
+# when set); body of the
 # answer on stdout, HTTP status in $work/code.
 api() {
 	local m=$1 p=$2 body=${3:-} ct=${4:-application/json} args=()
 	[ -z "$body" ] || args=(-H "Content-Type: $ct" --data-binary "$body")
-	curl -s --max-time 10 --cacert "$PLANE_CA" -H "Authorization: Bearer $PLANE_ADMIN_TOKEN" \
+	curl -s --max-time 10 --cacert "$PLANE_CA" -H "Authorization: Bearer ${CT_TOKEN:-$PLANE_ADMIN_TOKEN}" \
 		-X "$m" -o "$work/body" -w '%{http_code}' "${args[@]}" "$PLANE_SERVER$p" >"$work/code" ||
 		echo 000 >"$work/code"
 	cat "$work/body"
 }
 code() { cat "$work/code"; }
+# capi ARGS...: api as the controller's service account.
+capi() { CT_TOKEN=$PLANE_CONTROLLER_TOKEN api "$@"; }
 # api_ok METHOD PATH [BODY [CT]]: api, failing (and saying so) unless 2xx.
 api_ok() {
 	api "$@" >/dev/null
