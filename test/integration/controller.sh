@@ -16,6 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ag-controller-work.XXXXXX")
 . "$ROOT/test/integration/controller_lib.sh"
 
 finish() {
+	[ "$BASHPID" = "$$" ] || exit 1	# never in a subshell of ours
 	ctl_running && ctl_stop
 	srv_stop
 	[ "$failed" -eq 0 ] || ctl_log_tail 60
@@ -176,7 +177,7 @@ EOF
 	ag_apply "$g" || { bad "compose: generator created"; return; }
 	oracle "$g" "$work/compose.oracle" app="$tg" cfg="$to" data="$tb" || bad "compose: oracle"
 	wait_check "compose: Ready=True Succeeded" $W ag_ready_is $ns bundle \
-		"True Succeeded reconciliation succeeded, generated 1 artifact(s)"
+		"True Succeeded reconciliation succeeded, generated 1 artifact(s)" || return
 	wait_check "compose: ExternalArtifact matches the dry-run's" 10 ea_matches $ns bundle "$work/compose.oracle"
 	local uid
 	uid=$(uid_of $ns bundle)
@@ -221,7 +222,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "split: generator created"; return; }
 	wait_check "split: Ready with 3 artifacts" $W ag_ready_is $ns services \
-		"True Succeeded reconciliation succeeded, generated 3 artifact(s)"
+		"True Succeeded reconciliation succeeded, generated 3 artifact(s)" || return
 	r1=$(for a in api web db; do ea_field $ns $a .status.artifact.revision; done | paste -sd' ')
 	local d1
 	d1=$(ag_field $ns services .status.observedSourcesDigest)
@@ -267,7 +268,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "helm: generator created"; return; }
 	oracle "$g" "$work/helm.oracle" chart="$tc=1.0.0" vals="$tv" || bad "helm: oracle"
-	wait_check "helm: Ready" $W ag_ready_is $ns app-prod "True Succeeded"
+	wait_check "helm: Ready" $W ag_ready_is $ns app-prod "True Succeeded" || return
 	wait_check "helm: merged chart matches the dry-run's" 10 ea_matches $ns app-prod "$work/helm.oracle"
 	check "helm: revision is the chart's" 1.0.0 "$(ea_field $ns app-prod .status.artifact.revision)"
 	mkdir -p "$work/helm-x"
@@ -296,7 +297,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "extract: generator created"; return; }
 	oracle "$g" "$work/extract.oracle" oci="$ct_tgz" || bad "extract: oracle"
-	wait_check "extract: Ready" $W ag_ready_is $ns unpacked "True Succeeded"
+	wait_check "extract: Ready" $W ag_ready_is $ns unpacked "True Succeeded" || return
 	wait_check "extract: artifact matches the dry-run's" 10 ea_matches $ns unpacked "$work/extract.oracle"
 	check "extract: the tarball's contents, not the tarball" "./manifests/cm.yaml" \
 		"$(tar -tzf "$ct_store/$(ea_field $ns unpacked .status.artifact.path)" 2>&1 | grep -v '/$' | sed 's|^\([^.]\)|./\1|' | paste -sd,)"
@@ -322,7 +323,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "pattern: generator created"; return; }
 	wait_check "pattern: Ready with 2 artifacts" $W ag_ready_is $ns apps \
-		"True Succeeded reconciliation succeeded, generated 2 artifact(s)"
+		"True Succeeded reconciliation succeeded, generated 2 artifact(s)" || return
 	uid=$(uid_of $ns apps)
 	check "pattern: one ExternalArtifact per directory" "app-a app-b" "$(ea_names $ns "$uid")"
 	check "pattern: commonMetadata label and annotation on the ExternalArtifact" "platform ops" \
@@ -356,7 +357,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "origin: generator created"; return; }
 	wait_check "origin: EA carries the source's origin revision" $W eq_cmd abc123 \
-		ea_field $ns origin "$ORIG"
+		ea_field $ns origin "$ORIG" || return
 	# Same bytes, digest and revision: only the origin revision changes.
 	src_status OCIRepository $ns oci "${ct_tgz#"$ct_srv_root"/}" "$ct_digest" "v1@sha256:aa" "def456" \
 		"$(stat -c %s "$ct_tgz")"
@@ -378,7 +379,7 @@ spec:
   artifacts: [{name: out, copy: [{from: "@s/f.yaml", to: "@artifact/"}]}]
 EOF
 	ag_apply "$g" || { bad "suspend: generator created"; return; }
-	wait_check "suspend: Ready before suspending" $W ag_ready_is $ns gen "True Succeeded"
+	wait_check "suspend: Ready before suspending" $W ag_ready_is $ns gen "True Succeeded" || return
 	ag_annotate $ns gen source.extensions.fluxcd.io/reconcile disabled
 	sleep 2
 	d1=$(ea_field $ns out .status.artifact.digest)
@@ -411,7 +412,7 @@ spec:
     - {name: del-b, copy: [{from: "@s/b/**", to: "@artifact/"}]}
 EOF
 	ag_apply "$g" || { bad "delete: generator created"; return; }
-	wait_check "delete: Ready with 2 artifacts" $W ag_ready_is $ns gen "True Succeeded"
+	wait_check "delete: Ready with 2 artifacts" $W ag_ready_is $ns gen "True Succeeded" || return
 	api_ok DELETE "$(ag_path $ns gen)" || bad "delete: DELETE accepted"
 	wait_check "delete: generator gone (finalizer removed)" $W gone "$(ag_path $ns gen)"
 	wait_check "delete: ExternalArtifact del-a deleted" 10 gone "$(ea_path $ns del-a)"
@@ -456,7 +457,7 @@ spec:
   artifacts: [{name: fetched, copy: [{from: "@s/**", to: "@artifact/"}]}]
 EOF
 	ag_apply "$g" || { bad "fetch: generator created"; return; }
-	wait_check "fetch: Ready" $W ag_ready_is $ns gen "True Succeeded"
+	wait_check "fetch: Ready" $W ag_ready_is $ns gen "True Succeeded" || return
 	# Wrong bytes: the status claims one digest, the server serves other bytes.
 	echo 2 >"$T/f-src/f"
 	src_publish GitRepository $ns src "$T/f-src"
@@ -494,7 +495,7 @@ spec:
 EOF
 	ag_apply "$g" || { bad "restore: generator created"; return; }
 	oracle "$g" "$work/restore.oracle" s="$ct_tgz" || bad "restore: oracle"
-	wait_check "restore: published" $W ea_matches $ns kept "$work/restore.oracle"
+	wait_check "restore: published" $W ea_matches $ns kept "$work/restore.oracle" || return
 	api_ok PATCH "$(ea_path $ns kept)/status" \
 		'{"status":{"artifact":{"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","revision":"edited"}}}' \
 		application/merge-patch+json || bad "restore: status edited by hand"
@@ -540,7 +541,7 @@ scenario_restart() {
 	ctl_start
 	wait_check "restart: controller running" 5 ctl_running
 	wait_check "restart: health endpoint answers" 20 \
-		curl -sf -o /dev/null "http://127.0.0.1:$ct_health_port/readyz"
+		curl -sf -o /dev/null "http://127.0.0.1:$ct_health_port/readyz" || return
 	sleep 8
 	after=$(api_writes)
 	api_writes_detail >"$work/writes.after"

@@ -30,8 +30,7 @@ poll() {
 	shift
 	for ((i = 0; i < n; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
-		if [ -n "${ct_pid:-}" ] && ! kill -0 "$ct_pid" 2>/dev/null; then
-			echo "     (the controller exited)"
+		if [ -n "${ct_pid:-}" ] && ! ctl_running; then
 			return 1
 		fi
 		sleep 0.2
@@ -42,7 +41,10 @@ poll() {
 wait_check() {
 	local name=$1 secs=$2
 	shift 2
-	if poll "$secs" "$@"; then ok "$name"; else bad "$name: not within $secs s"; ct_why "$@"; fi
+	if poll "$secs" "$@"; then ok "$name"; return 0; fi
+	bad "$name: not within $secs s$(ctl_running || echo ' (the controller is not running)')"
+	ct_why "$@"
+	return 1
 }
 # eq_cmd WANT CMD...: CMD prints WANT; ne_cmd OLD CMD...: CMD prints
 # something else than OLD; absent PATH...: none of the paths exists.
@@ -194,7 +196,7 @@ PY
 srv_start() {
 	python3 "$work/srv.py" "$ct_srv_root" "$ct_srv_port" "$ct_srv_log" >>"$work/srv.err" 2>&1 &
 	ct_srv_pid=$!
-	poll 10 curl -s -o /dev/null "http://127.0.0.1:$ct_srv_port/" || {
+	ct_pid='' poll 10 curl -s -o /dev/null "http://127.0.0.1:$ct_srv_port/" || {
 		echo "tarball server did not start on port $ct_srv_port: $(tail -3 "$work/srv.err")" >&2
 		return 1
 	}
@@ -232,17 +234,28 @@ ctl_start() {
 		>"$ct_log" 2>&1 </dev/null &
 	ct_pid=$!
 }
-ctl_running() { [ -n "${ct_pid:-}" ] && kill -0 "$ct_pid" 2>/dev/null; }
+# ctl_running: the process started is alive and still the controller (a
+# pid reused by another process, even one of ours, is never signalled).
+ctl_running() {
+	[ -n "${ct_pid:-}" ] &&
+		[ "$(readlink "/proc/$ct_pid/exe" 2>/dev/null)" = "$(readlink -f "$ROOT/bin/artifact-generator")" ]
+}
 # ctl_stop: SIGTERM; a named check that it exits 0 within 10 s (KILL after).
 ctl_stop() {
 	local rc i
 	[ -n "${ct_pid:-}" ] || return 0
+	if ! ctl_running; then
+		wait "$ct_pid" 2>/dev/null
+		bad "controller (start $ct_starts) exited before SIGTERM, status $?"
+		ct_pid=
+		return
+	fi
 	kill -TERM "$ct_pid" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		kill -0 "$ct_pid" 2>/dev/null || break
+		ctl_running || break
 		sleep 0.1
 	done
-	if kill -0 "$ct_pid" 2>/dev/null; then
+	if ctl_running; then
 		kill -KILL "$ct_pid" 2>/dev/null
 		wait "$ct_pid" 2>/dev/null
 		bad "controller (start $ct_starts) exits on SIGTERM within 10 s: still running, killed"
@@ -286,7 +299,7 @@ ag_annotate() {
 }
 # ag_cond NS NAME TYPE: "status reason message" of condition TYPE ("-" if none).
 ag_cond() {
-	api GET "$(ag_path "$1" "$2")" | jq -r --arg t "$3" \
+	obj_field "$(ag_path "$1" "$2")" . | jq -r --arg t "$3" \
 		'[.status.conditions[]? | select(.type == $t)][0] // {} |
 		"\(.status // "-") \(.reason // "-") \(.message // "-")"'
 }
@@ -300,8 +313,16 @@ ag_ready_is() {
 		("\($c.status) \($c.reason) \($c.message)" | startswith($w)) and
 		($c.status != "True" or $c.observedGeneration == .metadata.generation)' <<<"$j" >/dev/null
 }
-ag_field() { api GET "$(ag_path "$1" "$2")" | jq -r "$3"; }
-ea_field() { api GET "$(ea_path "$1" "$2")" | jq -r "$3"; }
+# ag_field NS NAME JQ / ea_field NS NAME JQ: a field of the object; nothing
+# (and failure) when it cannot be read.
+ag_field() { obj_field "$(ag_path "$1" "$2")" "$3"; }
+ea_field() { obj_field "$(ea_path "$1" "$2")" "$3"; }
+obj_field() {
+	local b
+	b=$(api GET "$1")
+	[ "$(code)" = 200 ] || return 1
+	jq -r "$2" <<<"$b"
+}
 # ea_names NS UID: sorted names of the ExternalArtifacts labelled with generator UID.
 ea_names() {
 	api GET "$(ea_path "$1")?labelSelector=source.extensions.fluxcd.io%2Fgenerator%3D$2" |
