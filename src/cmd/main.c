@@ -1,10 +1,11 @@
 /*
  * main: parses flags, wires the modules together and runs the loop.
  *
- * For now: flags and environment (config), logging (log), one startup line
- * with the effective settings, then "no controller yet" and exit 0. Exit
- * codes: 0 success or --help, 1 runtime failure, 2 usage error (one line on
- * stderr naming the flag and the problem). Only main prints usage errors and
+ * Flags and environment (config), logging (log), one startup line with the
+ * effective settings, then the controller (controller/controller.h) until
+ * SIGTERM/SIGINT; --dry-run goes to cmd/dryrun instead. Exit codes: 0
+ * success or --help, 1 runtime failure, 2 usage error (one line on stderr
+ * naming the flag and the problem). Only main prints usage errors and
  * exits; the modules report through struct err.
  */
 #include <stdio.h>
@@ -13,7 +14,9 @@
 
 #include "cmd/config.h"
 #include "cmd/dryrun.h"
+#include "controller/controller.h"
 #include "controller/pool_size.h"
+#include "base/digest.h"
 #include "base/log.h"
 
 #define PROG "artifact-generator"
@@ -34,9 +37,47 @@ main_log_start(const struct config *cfg, struct err *e)
 	return 0;
 }
 
+/* The controller's settings from the flags (durations stay ns). */
+static int
+main_controller_opts(const struct config *cfg, struct controller_opts *o,
+    struct err *e)
+{
+	const char *ns = getenv("RUNTIME_NAMESPACE");
+
+	memset(o, 0, sizeof(*o));
+	if (digest_algo_parse(cfg->artifact_digest_algo, &o->algo, e) < 0)
+		return err_prefix(e, "--artifact-digest-algo");
+	if (!cfg->watch_all_namespaces && (ns == NULL || ns[0] == '\0'))
+		return err_set(e, "--watch-all-namespaces=false: "
+		    "RUNTIME_NAMESPACE is not set");
+	o->kubeconfig = cfg->kubeconfig;
+	o->kube_context = cfg->kube_context;
+	o->kube_api_qps = cfg->kube_api_qps;
+	o->kube_api_burst = cfg->kube_api_burst;
+	o->storage_path = cfg->storage_path;
+	o->storage_adv_addr = cfg->storage_adv_addr;
+	o->retention_ttl = cfg->artifact_retention_ttl;
+	o->retention_records = cfg->artifact_retention_records;
+	o->concurrent = cfg->concurrent;
+	o->http_retry = cfg->http_retry;
+	o->reconciliation_timeout = cfg->reconciliation_timeout;
+	o->requeue_dependency = cfg->requeue_dependency;
+	o->min_retry_delay = cfg->min_retry_delay;
+	o->max_retry_delay = cfg->max_retry_delay;
+	o->jitter_percent = cfg->interval_jitter_percentage;
+	o->no_cross_namespace_refs = cfg->no_cross_namespace_refs;
+	o->watch_namespace = cfg->watch_all_namespaces ? NULL : ns;
+	o->watch_label_selector = cfg->watch_label_selector;
+	o->events_addr = cfg->events_addr;
+	o->instance = getenv("HOSTNAME");
+	o->envp = environ;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	struct controller_opts copts;
 	struct config cfg;
 	struct err e;
 	json_t *fields;
@@ -64,7 +105,14 @@ main(int argc, char **argv)
 	fields = config_json(&cfg);
 	log_fields(LOG_INFO, "setup", NULL, "starting " PROG, fields);
 	json_decref(fields);
-	log_msg(LOG_INFO, "setup", NULL, "no controller yet", NULL);
+	if (main_controller_opts(&cfg, &copts, &e) < 0) {
+		fprintf(stderr, PROG ": %s\n", e.msg);
+		config_free(&cfg);
+		return 2;
+	}
+	rc = controller_run(&copts, &e) < 0 ? 1 : 0;
+	if (rc != 0)
+		log_msg(LOG_ERROR, "setup", e.msg, "controller failed", NULL);
 	config_free(&cfg);
-	return 0;
+	return rc;
 }

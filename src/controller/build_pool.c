@@ -129,9 +129,12 @@ build_pool_work(uv_work_t *work)
 {
 	struct build_slot *slot = work->data;
 	struct build_pool *p = slot->pool;
+	struct build_opts o = p->opts;
 
+	if (p->a.known_digests != NULL)
+		o.known_digest = p->a.known_digests[slot->index];
 	slot->rc = build_artifact(p->a.g, &p->a.arts[slot->index],
-	    p->a.sources, p->a.n_sources, p->a.storage, &p->opts,
+	    p->a.sources, p->a.n_sources, p->a.storage, &o,
 	    &p->a.recs[slot->index], &slot->err);
 }
 

@@ -60,6 +60,9 @@ struct build_pool_args {
 	const struct build_opts *opts;	/* copied; ->cancel honoured */
 	int jobs;			/* < 1: 1; above n or the max: reduced */
 	struct artifact_record *recs;
+	/* Optional: per artifact (n entries, each may be NULL), the digest
+	 * last published, overriding opts->known_digest (build.h). */
+	const char *const *known_digests;
 };
 
 /* status 0: recs[0..n) are filled and the caller frees each with

@@ -1,0 +1,499 @@
+/*
+ * controller: wiring, informer handlers and shutdown (see controller.h).
+ * The handlers decide which changes are worth a reconcile:
+ *   generator: added; generation, requestedAt or the reconcile annotation
+ *              changed; deletion started;
+ *   source:    its artifact appeared or its digest, revision or origin
+ *              revision changed (or it went) -> every generator the index
+ *              lists for "<Kind>/<ns>/<name>";
+ *   ExternalArtifact: changed or deleted -> the generator of spec.sourceRef
+ *              (our own writes come back here too: the reconcile then finds
+ *              no drift and writes nothing).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "controller/controller.h"
+#include "controller/ea_obj.h"
+#include "controller/gen_obj.h"
+#include "controller/reconcile.h"
+#include "controller/source_obj.h"
+#include "engine/build.h"
+#include "kube/informer.h"
+#include "kube/kubeconfig.h"
+
+#define LOGGER "controller"
+#define N_INF (2 + 5)		/* generators, ExternalArtifacts, sources */
+
+/*
+ * The event recorder (controller/events.c) is another helper's module; until
+ * it is linked in, these weak references are NULL and events are logged only.
+ */
+#pragma weak events_recorder_new
+#pragma weak events_recorder_free
+#pragma weak events_record
+
+struct ctl;
+
+struct inf_slot {
+	struct ctl *c;
+	int kind;			/* source_kinds row, or -1 */
+	struct kube_informer *inf;
+};
+
+struct ctl {
+	uv_loop_t loop;
+	const struct controller_opts *o;
+	struct kube_config kc;
+	struct kube_client *kube;
+	struct http_client *http;
+	struct storage storage;
+	bool storage_ok;
+	struct fetch_cache *fetch;
+	struct build_slots slots;
+	struct queue *queue;
+	struct events_recorder *events;
+	struct rc_ctx cx;
+	struct inf_slot inf[N_INF];	/* 0 generators, 1 EAs, 2.. sources */
+	int synced;
+	bool started, stopping;
+	uv_signal_t sigterm, sigint;
+	uv_timer_t guard;
+};
+
+static void
+enqueue(struct ctl *c, const char *ns, const char *name)
+{
+	char key[QUEUE_KEY_MAX + 1];
+	struct err e;
+
+	if (!c->started || c->stopping)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	if (queue_add(c->queue, key, &e) < 0)
+		log_msg(LOG_ERROR, LOGGER, e.msg, "cannot queue", NULL);
+}
+
+/* ---- generators ---- */
+
+static void
+gen_add(void *data, const char *ns, const char *name, const void *p)
+{
+	(void)p;
+	enqueue(((struct inf_slot *)data)->c, ns, name);
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static void
+gen_update(void *data, const char *ns, const char *name, const void *oldp,
+    const void *newp)
+{
+	const struct gen_obj *a = oldp, *b = newp;
+
+	if (a->generation != b->generation || b->deleting != a->deleting ||
+	    a->disabled != b->disabled ||
+	    str_differs(a->requested_at, b->requested_at) ||
+	    (b->deleting && gen_obj_has_finalizer(b)))
+		enqueue(((struct inf_slot *)data)->c, ns, name);
+}
+
+/* ---- sources ---- */
+
+static void
+gen_visit(void *ctx, const char *ns, const char *name, const char *rv,
+    const void *p)
+{
+	(void)rv;
+	(void)p;
+	enqueue(ctx, ns, name);
+}
+
+static void
+source_touch(struct inf_slot *s, const char *ns, const char *name)
+{
+	char key[KUBE_INDEX_KEY_MAX];
+	const struct kube_cache *gens;
+
+	gens = kube_informer_cache(s->c->inf[0].inf);
+	gen_obj_source_key(key, source_kinds[s->kind].kind, ns, name);
+	kube_cache_index_foreach(gens, key, gen_visit, s->c);
+}
+
+static void
+source_add(void *data, const char *ns, const char *name, const void *p)
+{
+	const struct source_obj *so = p;
+
+	if (so->url != NULL)
+		source_touch(data, ns, name);
+}
+
+static void
+source_update(void *data, const char *ns, const char *name, const void *oldp,
+    const void *newp)
+{
+	if (source_obj_changed(oldp, newp))
+		source_touch(data, ns, name);
+}
+
+static void
+source_delete(void *data, const char *ns, const char *name, const void *p)
+{
+	(void)p;
+	source_touch(data, ns, name);
+}
+
+/* ---- ExternalArtifacts ---- */
+
+static void
+ea_touch(struct inf_slot *s, const struct ea_obj *ea)
+{
+	if (ea->ref_kind != NULL && strcmp(ea->ref_kind, GENERATOR_KIND) == 0 &&
+	    ea->ref_namespace != NULL && ea->ref_name != NULL)
+		enqueue(s->c, ea->ref_namespace, ea->ref_name);
+}
+
+static void
+ea_update(void *data, const char *ns, const char *name, const void *oldp,
+    const void *newp)
+{
+	(void)ns;
+	(void)name;
+	if (ea_obj_changed(oldp, newp))
+		ea_touch(data, newp);
+}
+
+static void
+ea_delete(void *data, const char *ns, const char *name, const void *p)
+{
+	(void)ns;
+	(void)name;
+	ea_touch(data, p);
+}
+
+/* ---- sync and errors ---- */
+
+static void
+gen_visit_all(void *ctx, const char *ns, const char *name, const char *rv,
+    const void *p)
+{
+	gen_visit(ctx, ns, name, rv, p);
+}
+
+static void
+inf_synced(void *data)
+{
+	struct inf_slot *s = data;
+	struct ctl *c = s->c;
+
+	if (++c->synced < N_INF)
+		return;
+	c->started = true;
+	log_msg(LOG_INFO, LOGGER, NULL, "caches synced, starting reconciles",
+	    NULL);
+	kube_cache_foreach(kube_informer_cache(c->inf[0].inf), gen_visit_all,
+	    c);
+}
+
+static void
+inf_error(void *data, const struct err *e)
+{
+	(void)data;
+	log_msg(LOG_ERROR, LOGGER, e->msg, "informer", NULL);
+}
+
+static const struct kube_informer_handlers gen_h = {
+	.project = gen_obj_project, .free = gen_obj_free,
+	.index = gen_obj_index, .on_add = gen_add, .on_update = gen_update,
+	.on_synced = inf_synced, .on_error = inf_error,
+};
+static const struct kube_informer_handlers ea_h = {
+	.project = ea_obj_project, .free = ea_obj_free,
+	.index = ea_obj_index, .on_update = ea_update, .on_delete = ea_delete,
+	.on_synced = inf_synced, .on_error = inf_error,
+};
+static const struct kube_informer_handlers src_h = {
+	.project = source_obj_project, .free = source_obj_free,
+	.on_add = source_add, .on_update = source_update,
+	.on_delete = source_delete, .on_synced = inf_synced,
+	.on_error = inf_error,
+};
+
+static int
+inf_new(struct ctl *c, int i, const struct kube_informer_opts *io,
+    const struct kube_informer_handlers *h, struct err *e)
+{
+	c->inf[i].c = c;
+	c->inf[i].kind = i >= 2 ? i - 2 : -1;
+	return kube_informer_new(&c->inf[i].inf, &c->loop, c->kube, io, h,
+	    &c->inf[i], e);
+}
+
+static int
+informers_new(struct ctl *c, struct err *e)
+{
+	const char *ns = c->o->watch_namespace;
+	struct kube_informer_opts io = { .group = "source.extensions.fluxcd.io",
+	    .version = "v1beta1", .resource = "artifactgenerators",
+	    .namespaced = true, .namespace = ns,
+	    .label_selector = c->o->watch_label_selector };
+
+	if (io.label_selector && io.label_selector[0] == '\0')
+		io.label_selector = NULL;
+	if (inf_new(c, 0, &io, &gen_h, e) < 0)
+		return -1;
+	io = (struct kube_informer_opts){ .group = SOURCE_GROUP,
+	    .version = SOURCE_VERSION, .resource = "externalartifacts",
+	    .namespaced = true, .namespace = ns,
+	    .label_selector = LABEL_GENERATOR };
+	if (inf_new(c, 1, &io, &ea_h, e) < 0)
+		return -1;
+	for (size_t k = 0; k < source_kinds_n; k++) {
+		io.resource = source_kinds[k].resource;
+		io.label_selector = NULL;
+		if (inf_new(c, 2 + (int)k, &io, &src_h, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- events ---- */
+
+static void
+ctl_event(void *data, const struct events_object *obj, const char *type,
+    const char *reason, const char *message)
+{
+	struct ctl *c = data;
+
+	if (c->events != NULL && events_record != NULL)
+		events_record(c->events, obj, type, reason, message, NULL);
+}
+
+/* ---- startup ---- */
+
+static void
+probe_done(void *data, int status, json_t *obj, const struct kube_status *st,
+    const struct err *e)
+{
+	struct ctl *c = data;
+
+	(void)obj;
+	(void)st;
+	if (status != KUBE_OK)
+		log_msg(LOG_INFO, LOGGER, e->msg, "flow control probe failed; "
+		    "client-side rate limits stay", NULL);
+	if (c->stopping)
+		return;
+	for (int i = 0; i < N_INF; i++)
+		kube_informer_start(c->inf[i].inf);
+}
+
+static int
+storage_start(struct ctl *c, struct err *e)
+{
+	int removed = 0;
+
+	if (storage_init(&c->storage, c->o->storage_path,
+	    c->o->storage_adv_addr, e) < 0)
+		return err_prefix(e, "--storage-path");
+	c->storage_ok = true;
+	if (storage_cleanup_temp(&c->storage, &removed, e) < 0 ||
+	    build_staging_cleanup(&c->storage, e) < 0)
+		return -1;
+	if (removed > 0)
+		log_msg(LOG_INFO, LOGGER, NULL, "removed temp files left by a "
+		    "previous run", NULL);
+	return 0;
+}
+
+static int
+clients_new(struct ctl *c, struct err *e)
+{
+	struct kube_client_opts ko = { .qps = c->o->kube_api_qps,
+	    .burst = c->o->kube_api_burst };
+	struct fetch_cache_opts fo = { .storage = &c->storage,
+	    .retries = c->o->http_retry };
+	struct events_opts eo = { .controller_name = CONTROLLER_NAME,
+	    .instance = c->o->instance, .events_addr = c->o->events_addr };
+
+	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
+	    c->o->envp, NULL, e) < 0 ||
+	    kube_client_new(&c->kube, &c->loop, &c->kc, &ko, e) < 0 ||
+	    http_client_new(&c->http, &c->loop, NULL, e) < 0)
+		return -1;
+	fo.http = c->http;
+	if (fetch_cache_new(&c->fetch, &c->loop, &fo, e) < 0)
+		return -1;
+	eo.kube = c->kube;
+	eo.http = c->http;
+	if (events_recorder_new != NULL &&
+	    events_recorder_new(&c->events, &c->loop, &eo, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+queue_start(struct ctl *c, struct err *e)
+{
+	struct queue_config qc = { .concurrent = c->o->concurrent,
+	    .min_retry_delay = c->o->min_retry_delay,
+	    .max_retry_delay = c->o->max_retry_delay,
+	    .reconcile_timeout = c->o->reconciliation_timeout,
+	    .jitter_percent = c->o->jitter_percent };
+	struct rc_ctx *cx = &c->cx;
+
+	build_slots_init(&c->slots, &c->loop, 0);
+	if (rc_ctx_init(cx) < 0)
+		return err_set(e, "out of memory");
+	if ((c->queue = queue_new(&c->loop, &qc, reconcile_start,
+	    reconcile_cancel, cx, e)) == NULL)
+		return -1;
+	cx->loop = &c->loop;
+	cx->kube = c->kube;
+	cx->queue = c->queue;
+	cx->fetch = c->fetch;
+	cx->slots = &c->slots;
+	cx->storage = &c->storage;
+	cx->event = ctl_event;
+	cx->event_data = c;
+	cx->controller_name = CONTROLLER_NAME;
+	cx->algo = c->o->algo;
+	cx->no_cross_namespace_refs = c->o->no_cross_namespace_refs;
+	cx->requeue_dependency = c->o->requeue_dependency;
+	cx->interval = RC_INTERVAL_NS;
+	cx->retention_ttl = c->o->retention_ttl;
+	cx->retention_records = c->o->retention_records;
+	cx->jobs = build_pool_default_jobs();
+	return 0;
+}
+
+/* After the informers exist: the reconcile reads their stores. */
+static void
+caches_bind(struct ctl *c)
+{
+	c->cx.gens = kube_informer_cache(c->inf[0].inf);
+	c->cx.eas = kube_informer_cache(c->inf[1].inf);
+	for (size_t k = 0; k < source_kinds_n; k++)
+		c->cx.sources[k] = kube_informer_cache(c->inf[2 + k].inf);
+}
+
+/* ---- shutdown ---- */
+
+static void
+guard_fired(uv_timer_t *t)
+{
+	log_msg(LOG_ERROR, LOGGER, NULL, "shutdown took too long; stopping",
+	    NULL);
+	uv_stop(t->loop);
+}
+
+static void
+drained(void *data, int status)
+{
+	struct ctl *c = data;
+
+	(void)status;
+	log_msg(LOG_INFO, LOGGER, NULL, "reconciles stopped", NULL);
+	uv_stop(&c->loop);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct ctl *c = s->data;
+
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	c->cx.stopping = true;
+	log_msg(LOG_INFO, LOGGER, NULL, signum == SIGTERM ? "SIGTERM: "
+	    "shutting down" : "SIGINT: shutting down", NULL);
+	uv_timer_start(&c->guard, guard_fired, CONTROLLER_SHUTDOWN_MS, 0);
+	queue_shutdown(c->queue, drained, c);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Frees in reverse order, then lets the loop run the close callbacks. */
+static void
+ctl_free(struct ctl *c)
+{
+	for (int i = 0; i < N_INF; i++)
+		kube_informer_free(c->inf[i].inf);
+	if (c->queue != NULL)
+		queue_free(c->queue);
+	if (c->events != NULL && events_recorder_free != NULL)
+		events_recorder_free(c->events);
+	if (c->fetch != NULL)
+		fetch_cache_destroy(c->fetch);
+	if (c->http != NULL)
+		http_client_destroy(c->http);
+	if (c->kube != NULL)
+		kube_client_destroy(c->kube);
+	uv_run(&c->loop, UV_RUN_NOWAIT);
+	uv_walk(&c->loop, close_walk, NULL);
+	for (int i = 0; i < 100 && uv_run(&c->loop, UV_RUN_NOWAIT) != 0; i++)
+		;
+	rc_ctx_free(&c->cx);
+	if (c->storage_ok)
+		storage_free(&c->storage);
+	kube_config_free(&c->kc);
+	if (uv_loop_close(&c->loop) != 0)
+		log_msg(LOG_DEBUG, LOGGER, NULL, "loop closed with handles "
+		    "still open", NULL);
+}
+
+static int
+ctl_start(struct ctl *c, struct err *e)
+{
+	if (storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
+	    queue_start(c, e) < 0 || informers_new(c, e) < 0)
+		return -1;
+	caches_bind(c);
+	c->sigterm.data = c->sigint.data = c;
+	uv_signal_init(&c->loop, &c->sigterm);
+	uv_signal_init(&c->loop, &c->sigint);
+	uv_timer_init(&c->loop, &c->guard);
+	uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&c->sigint, on_signal, SIGINT);
+	return kube_client_probe_flowcontrol(c->kube, probe_done, c, NULL, e);
+}
+
+int
+controller_run(const struct controller_opts *o, struct err *e)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return err_set(e, "out of memory");
+	c->o = o;
+	if ((rc = uv_loop_init(&c->loop)) != 0) {
+		free(c);
+		return err_set(e, "event loop: %s", uv_strerror(rc));
+	}
+	rc = ctl_start(c, e);
+	if (rc == 0) {
+		log_msg(LOG_INFO, LOGGER, NULL, "controller started", NULL);
+		uv_run(&c->loop, UV_RUN_DEFAULT);
+	}
+	ctl_free(c);
+	free(c);
+	return rc;
+}
