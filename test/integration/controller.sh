@@ -445,7 +445,7 @@ EOF
 
 # ---- fetch failures: wrong bytes; the server down then back -------------------------------------
 scenario_fetch() {
-	local ns=t-fetch g=$work/fetch.yaml rel good
+	local ns=t-fetch g=$work/fetch.yaml
 	tree f-src f="1"
 	src_create GitRepository $ns src && src_publish GitRepository $ns src "$T/f-src"
 	cat >"$g" <<EOF
@@ -460,13 +460,10 @@ EOF
 	wait_check "fetch: Ready" $W ag_ready_is $ns gen "True Succeeded" || return
 	# Wrong bytes: the status claims one digest, the server serves other bytes.
 	echo 2 >"$T/f-src/f"
-	src_publish GitRepository $ns src "$T/f-src"
-	good=$work/good.tgz
-	cp "$ct_tgz" "$good"
-	echo "not the artifact" | gzip -n >"$ct_tgz"
+	CT_WRONG_BYTES=1 src_publish GitRepository $ns src "$T/f-src"
 	wait_check "fetch: bytes not matching the digest -> Ready=False SourceFetchFailed" $W \
 		ag_ready_is $ns gen "False SourceFetchFailed"
-	cp "$good" "$ct_tgz"
+	mv "$ct_tgz.good" "$ct_tgz"
 	wait_check "fetch: the right bytes -> Ready again" $W ag_ready_is $ns gen "True Succeeded"
 	# The server down, a new revision, then the server back.
 	srv_stop
@@ -540,14 +537,17 @@ scenario_restart() {
 	api_writes_detail >"$work/writes.before"
 	ctl_start
 	wait_check "restart: controller running" 5 ctl_running
-	wait_check "restart: health endpoint answers" 20 \
-		curl -sf -o /dev/null "http://127.0.0.1:$ct_health_port/readyz" || return
-	sleep 8
+	ct_ready=$(api GET /apis/source.extensions.fluxcd.io/v1beta1/artifactgenerators | jq '[.items[] |
+		select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length')
+	wait_check "restart: every Ready generator ($ct_ready) checked, no drift" 60 restart_settled || return
+	sleep 3
 	after=$(api_writes)
 	api_writes_detail >"$work/writes.after"
 	check "restart: no API write with nothing changed" "$before" "$after"
 	[ "$before" = "$after" ] || diff "$work/writes.before" "$work/writes.after" | sed 's/^/     /'
 }
+
+restart_settled() { [ "$(grep -c 'No drift detected' "$ct_log")" -ge "$ct_ready" ]; }
 
 # ---- cross-namespace refusal with --no-cross-namespace-refs ----------------------------------------
 scenario_xns() {

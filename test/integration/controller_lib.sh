@@ -135,6 +135,9 @@ mk_tar() {
 # under the server's root (named by its digest, so old ones stay served),
 # then sets the object's status.artifact (the origin revision in metadata when
 # given) and Ready=True. Sets ct_tgz (the tarball), ct_digest, ct_rev.
+# With CT_WRONG_BYTES set, the server gets other bytes under that name before
+# the status names it (so no fetch can see the right ones); the right
+# tarball is kept as $ct_tgz.good.
 src_publish() {
 	local kind=$1 ns=$2 name=$3 tree=$4 hex rel tmp
 	tmp=$work/srv-tmp.tgz
@@ -142,8 +145,13 @@ src_publish() {
 	hex=$(sha256sum "$tmp" | cut -c1-64)
 	rel=$(echo "$kind" | tr A-Z a-z)/$ns/$name/$hex.tar.gz
 	mkdir -p "$ct_srv_root/$(dirname "$rel")"
-	mv "$tmp" "$ct_srv_root/$rel"
 	ct_tgz=$ct_srv_root/$rel
+	if [ -n "${CT_WRONG_BYTES:-}" ]; then
+		mv "$tmp" "$ct_tgz.good"
+		echo "not the artifact" | gzip -n >"$ct_tgz"
+	else
+		mv "$tmp" "$ct_tgz"
+	fi
 	ct_digest=sha256:$hex
 	ct_rev=${5:-main@sha1:$(echo "$hex" | cut -c1-40)}
 	src_status "$kind" "$ns" "$name" "$rel" "$ct_digest" "$ct_rev" "${6:-}" "$(stat -c %s "$ct_tgz")"
