@@ -365,20 +365,26 @@ EOF
 		ea_field $ns origin "$ORIG"
 }
 
+# gen_one NS ARTIFACT FROM FILE: writes generator NS/gen with source alias s
+# (GitRepository src) and one artifact copying FROM to @artifact/, applies it.
+gen_one() {
+	cat >"$4" <<EOF
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata: {name: gen, namespace: $1}
+spec:
+  sources: [{alias: s, kind: GitRepository, name: src}]
+  artifacts: [{name: $2, copy: [{from: "$3", to: "@artifact/"}]}]
+EOF
+	ag_apply "$4"
+}
+
 # ---- suspend / resume; requestedAt ----------------------------------------------------------
 scenario_suspend() {
 	local ns=t-suspend g=$work/suspend.yaml d1
 	tree u-src f.yaml="1"
 	src_create GitRepository $ns src && src_publish GitRepository $ns src "$T/u-src"
-	cat >"$g" <<EOF
-apiVersion: source.extensions.fluxcd.io/v1beta1
-kind: ArtifactGenerator
-metadata: {name: gen, namespace: $ns}
-spec:
-  sources: [{alias: s, kind: GitRepository, name: src}]
-  artifacts: [{name: out, copy: [{from: "@s/f.yaml", to: "@artifact/"}]}]
-EOF
-	ag_apply "$g" || { bad "suspend: generator created"; return; }
+	gen_one $ns out "@s/f.yaml" "$g" || { bad "suspend: generator created"; return; }
 	wait_check "suspend: Ready before suspending" $W ag_ready_is $ns gen "True Succeeded" || return
 	ag_annotate $ns gen source.extensions.fluxcd.io/reconcile disabled
 	sleep 2
@@ -448,15 +454,7 @@ scenario_fetch() {
 	local ns=t-fetch g=$work/fetch.yaml
 	tree f-src f="1"
 	src_create GitRepository $ns src && src_publish GitRepository $ns src "$T/f-src"
-	cat >"$g" <<EOF
-apiVersion: source.extensions.fluxcd.io/v1beta1
-kind: ArtifactGenerator
-metadata: {name: gen, namespace: $ns}
-spec:
-  sources: [{alias: s, kind: GitRepository, name: src}]
-  artifacts: [{name: fetched, copy: [{from: "@s/**", to: "@artifact/"}]}]
-EOF
-	ag_apply "$g" || { bad "fetch: generator created"; return; }
+	gen_one $ns fetched "@s/**" "$g" || { bad "fetch: generator created"; return; }
 	wait_check "fetch: Ready" $W ag_ready_is $ns gen "True Succeeded" || return
 	# Wrong bytes: the status claims one digest, the server serves other bytes.
 	echo 2 >"$T/f-src/f"
@@ -482,15 +480,7 @@ scenario_restore() {
 	local ns=t-restore g=$work/restore.yaml file
 	tree r-src f="keep"
 	src_create GitRepository $ns src && src_publish GitRepository $ns src "$T/r-src"
-	cat >"$g" <<EOF
-apiVersion: source.extensions.fluxcd.io/v1beta1
-kind: ArtifactGenerator
-metadata: {name: gen, namespace: $ns}
-spec:
-  sources: [{alias: s, kind: GitRepository, name: src}]
-  artifacts: [{name: kept, copy: [{from: "@s/**", to: "@artifact/"}]}]
-EOF
-	ag_apply "$g" || { bad "restore: generator created"; return; }
+	gen_one $ns kept "@s/**" "$g" || { bad "restore: generator created"; return; }
 	oracle "$g" "$work/restore.oracle" s="$ct_tgz" || bad "restore: oracle"
 	wait_check "restore: published" $W ea_matches $ns kept "$work/restore.oracle" || return
 	api_ok PATCH "$(ea_path $ns kept)/status" \
