@@ -8,3 +8,7 @@ $(BUILD)/release/integration/%: $(BUILD)/release/obj/test/integration/%.o $(BUIL
 
 integration-%: $(BUILD)/release/integration/% plane-build
 	@test/integration/$*.sh
+
+# The controller suite is a script only: it runs bin/artifact-generator.
+integration-controller: $(BIN)/artifact-generator plane-build
+	@test/integration/controller.sh
