@@ -153,7 +153,7 @@ start_apiserver() {
 		--service-account-signing-key-file "$pki/sa.key" \
 		--service-cluster-ip-range 10.96.0.0/24 \
 		--endpoint-reconciler-type none \
-		--enable-priority-and-fairness=false \
+		--enable-priority-and-fairness="${PLANE_APF:-false}" \
 		--profiling=false \
 		>"$logs/kube-apiserver.log" 2>&1 </dev/null &
 	api_pid=$!
