@@ -573,15 +573,6 @@ req_success(struct kube_request *r, const struct http_response *resp)
 	json_error_t jerr;
 	json_t *obj;
 
-	if (r->kind == KUBE_CALL_PROBE) {
-		if (http_response_header(resp, "X-Kubernetes-PF-FlowSchema-UID")
-		    != NULL || http_response_header(resp,
-		    "X-Kubernetes-PF-PriorityLevel-UID") != NULL)
-			client_flowcontrol_on(r->c);
-		req_complete(r, KUBE_OK, NULL);
-		return;
-	}
-
 	if (r->kind == KUBE_CALL_WATCH) {
 		if (kube_watch_decoder_finish(&r->dec, &r->err) < 0) {
 			req_fail(r, KUBE_ENET, r->err.msg);
@@ -623,6 +614,20 @@ transient(int http_status)
 	}
 }
 
+/* The flow-control probe is answered by the headers, whatever the status:
+ * the API server's Priority and Fairness filter runs before authorization,
+ * so even a 403 (a service account may not GET /livez/ping: the public
+ * info role covers /livez only) carries them. */
+static void
+probe_answered(struct kube_request *r, const struct http_response *resp)
+{
+	if (http_response_header(resp, "X-Kubernetes-PF-FlowSchema-UID")
+	    != NULL || http_response_header(resp,
+	    "X-Kubernetes-PF-PriorityLevel-UID") != NULL)
+		client_flowcontrol_on(r->c);
+	req_complete(r, KUBE_OK, NULL);
+}
+
 /* Decides what an answer (or a transport failure) means for r. */
 static void
 req_answered(struct kube_request *r, int status,
@@ -646,6 +651,8 @@ req_answered(struct kube_request *r, int status,
 			return;
 		return req_fail(r, KUBE_ENET, e->msg);
 	}
+	if (r->kind == KUBE_CALL_PROBE)
+		return probe_answered(r, resp);
 	if (resp->status / 100 == 2)
 		return req_success(r, resp);
 	if (req_retry(r, resp->status, resp))

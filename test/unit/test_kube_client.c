@@ -766,14 +766,15 @@ test_priority_lane_passes_a_saturated_lane(void **state)
 /* Probe and gets race for the server's first answers, so every answer is
  * the same: with or without the Priority and Fairness headers. */
 static void
-probe_then_burst(struct fx *f, const char *headers, int n)
+probe_then_burst(struct fx *f, int probe_status, const char *headers, int n)
 {
 	static struct tsrv_resp script[12];
 	struct kube_client_opts o = { .qps = 1, .burst = 2 };
 	struct err e;
 	int i;
 
-	for (i = 0; i < 12; i++)
+	script[0] = (struct tsrv_resp){ probe_status, CM_X, 0, headers };
+	for (i = 1; i < 12; i++)
 		script[i] = (struct tsrv_resp){ 200, CM_X, 0, headers };
 	fx_start(f, script, 12, &o, NULL);
 	assert_false(kube_client_flowcontrol(f->c));
@@ -802,7 +803,7 @@ test_flowcontrol_headers_disable_the_rate_limit(void **state)
 	struct fx f;
 
 	(void)state;
-	probe_then_burst(&f, APF_HEADERS, 8);
+	probe_then_burst(&f, 200, APF_HEADERS, 8);
 	t0 = uv_now(&f.loop);
 	/* qps 1 burst 2 would spread 8 gets over 6 s; the probe's answer
 	 * releases the ones waiting for a token. */
@@ -816,6 +817,21 @@ test_flowcontrol_headers_disable_the_rate_limit(void **state)
 	fx_stop(&f);
 }
 
+/* A service account may not GET /livez/ping: the 403 carries the headers
+ * all the same, and they decide. */
+static void
+test_flowcontrol_headers_on_a_forbidden_probe(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	probe_then_burst(&f, 403, APF_HEADERS, 0);
+	fx_wait(&f, 1);
+	assert_true(kube_client_flowcontrol(f.c));
+	assert_true(probe_was_sent(&f));
+	fx_stop(&f);
+}
+
 static void
 test_no_flowcontrol_headers_keep_the_rate_limit(void **state)
 {
@@ -824,7 +840,7 @@ test_no_flowcontrol_headers_keep_the_rate_limit(void **state)
 	size_t i;
 
 	(void)state;
-	probe_then_burst(&f, NULL, 4);
+	probe_then_burst(&f, 200, NULL, 4);
 	fx_wait(&f, 5);
 	assert_false(kube_client_flowcontrol(f.c));
 	assert_true(probe_was_sent(&f));
@@ -861,6 +877,7 @@ main(void)
 		cmocka_unit_test(test_client_side_rate_limit),
 		cmocka_unit_test(test_priority_lane_passes_a_saturated_lane),
 		cmocka_unit_test(test_flowcontrol_headers_disable_the_rate_limit),
+		cmocka_unit_test(test_flowcontrol_headers_on_a_forbidden_probe),
 		cmocka_unit_test(test_no_flowcontrol_headers_keep_the_rate_limit),
 	};
 
