@@ -24,8 +24,9 @@ finish() {
 	[ -n "${KEEP_WORK:-}" ] && echo "work dir kept: $work" || rm -rf "$work"
 	rm -rf "$PLANE_DIR"
 	echo "controller: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	# (a bare exit in an EXIT trap keeps the status from before the trap)
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
