@@ -25,9 +25,10 @@ finish() {
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	[ "$failed" -ne 0 ] && tail -n 30 "$work/ctl.log" 2>/dev/null
 	rm -rf "$PLANE_DIR" "$work"
-	echo "controller_smoke: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	echo "controller-smoke: $passed passed, $failed failed"
+	# (a bare exit in an EXIT trap keeps the status from before the trap)
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

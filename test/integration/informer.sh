@@ -17,8 +17,9 @@ finish() {
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	rm -rf "$PLANE_DIR" "$out"
 	echo "informer: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	# (a bare exit in an EXIT trap keeps the status from before the trap)
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
