@@ -6,7 +6,7 @@
 # content and the generator's status must say "reconciliation succeeded,
 # generated 1 artifact(s)"; a second reconcile with nothing changed writes
 # nothing; deleting the generator removes the ExternalArtifact and storage.
-# Ends with "controller_smoke: N passed, N failed".
+# Ends with "controller-smoke: N passed, N failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${AG_BIN:-$ROOT/bin/artifact-generator}
