@@ -1217,6 +1217,7 @@ rc_main(struct rc *r)
 
 	if (r->o->disabled) {
 		rc_log(r, LOG_INFO, NULL, MSG_DISABLED);
+		rc_event(r, EVENT_TYPE_TRACE, REASON_DISABLED, MSG_DISABLED);
 		return rc_finish(r, QUEUE_SUCCESS, 0);
 	}
 	if (rc_validate(r, &reason, msg, sizeof(msg)) < 0)

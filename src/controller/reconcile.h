@@ -5,7 +5,7 @@
  *   deleted      -> delete the inventory's ExternalArtifacts and storage
  *                   directories, remove the finalizer
  *   no finalizer -> add it (merge patch, optimistic on resourceVersion)
- *   disabled     -> a log line, nothing else
+ *   disabled     -> a log line and a trace event, nothing else
  *   validate     -> Ready=False + Stalled=True (ValidationFailed /
  *                   AccessDenied), no retry until the spec changes
  *   observe      -> the sources from the informer stores; missing or

@@ -38,6 +38,7 @@
 #define REASON_RECONCILIATION_FAILED "ReconciliationFailed"
 #define REASON_VALIDATION_FAILED "ValidationFailed"
 #define REASON_ACCESS_DENIED "AccessDenied"
+#define REASON_DISABLED "ReconciliationDisabled"
 
 /* What a generator observed of one source. */
 struct observed_source {

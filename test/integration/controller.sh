@@ -392,12 +392,21 @@ scenario_suspend() {
 	sleep 4
 	check "suspend: a suspended generator does not publish a source change" "$d1" \
 		"$(ea_field $ns out .status.artifact.digest)"
+	wait_check "suspend: a ReconciliationDisabled event on the generator" $W eq_cmd \
+		"Reconciliation is disabled" suspend_event $ns
 	ag_annotate $ns gen source.extensions.fluxcd.io/reconcile null
 	oracle "$g" "$work/suspend.oracle" s="$ct_tgz" || bad "suspend: oracle"
 	wait_check "suspend: resume publishes the change" $W ea_matches $ns out "$work/suspend.oracle"
 	ag_annotate $ns gen reconcile.fluxcd.io/requestedAt "2030-01-01T00:00:00Z"
 	wait_check "requestedAt: status.lastHandledReconcileAt" $W eq_cmd 2030-01-01T00:00:00Z \
 		ag_field $ns gen .status.lastHandledReconcileAt
+}
+
+# suspend_event NS: the message of the generator's ReconciliationDisabled event.
+suspend_event() {
+	api GET "/api/v1/namespaces/$1/events" | jq -r '[.items[] |
+		select(.involvedObject.kind == "ArtifactGenerator" and .involvedObject.name == "gen"
+			and .reason == "ReconciliationDisabled")][0].message // ""'
 }
 
 # ---- deletion ---------------------------------------------------------------------------------
