@@ -54,6 +54,7 @@ struct ctl {
 	bool started, stopping;
 	uv_signal_t sigterm, sigint;
 	uv_timer_t guard;
+	bool forced;		/* the guard fired: exit without freeing */
 };
 
 static void
@@ -370,11 +371,17 @@ caches_bind(struct ctl *c)
 
 /* ---- shutdown ---- */
 
+/* Reconciles still run (a build on the thread pool): stop without freeing
+ * what their completions would touch; the process exits right after, and
+ * every write in flight is a temp file the next start removes. */
 static void
 guard_fired(uv_timer_t *t)
 {
+	struct ctl *c = t->data;
+
 	log_msg(LOG_ERROR, LOGGER, NULL, "shutdown took too long; stopping",
 	    NULL);
+	c->forced = true;
 	uv_stop(t->loop);
 }
 
@@ -415,6 +422,8 @@ close_walk(uv_handle_t *h, void *arg)
 static void
 ctl_free(struct ctl *c)
 {
+	if (c->forced)
+		return;
 	for (int i = 0; i < N_INF; i++)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
@@ -450,7 +459,7 @@ ctl_start(struct ctl *c, struct err *e)
 	    queue_start(c, e) < 0 || informers_new(c, e) < 0)
 		return -1;
 	caches_bind(c);
-	c->sigterm.data = c->sigint.data = c;
+	c->sigterm.data = c->sigint.data = c->guard.data = c;
 	uv_signal_init(&c->loop, &c->sigterm);
 	uv_signal_init(&c->loop, &c->sigint);
 	uv_timer_init(&c->loop, &c->guard);
@@ -478,6 +487,7 @@ controller_run(const struct controller_opts *o, struct err *e)
 		uv_run(&c->loop, UV_RUN_DEFAULT);
 	}
 	ctl_free(c);
-	free(c);
+	if (!c->forced)		/* else pool threads may still hold parts */
+		free(c);
 	return rc;
 }
