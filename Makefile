@@ -121,8 +121,9 @@ include test/fuzz/replay.mk
 unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) tools
 	@scripts/run-unit-tests.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan)
 
-# Integration suites: each test/integration/*.sh prints its own summary line.
-INTEGRATION := $(sort $(wildcard test/integration/*.sh))
+# Integration suites: each test/integration/*.sh (but the *_lib.sh they
+# source) prints its own summary line.
+INTEGRATION := $(sort $(filter-out %_lib.sh,$(wildcard test/integration/*.sh)))
 INTEGRATION_DEPS := plane-build $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
 
 test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) $(REPLAY_BINS) tools $(INTEGRATION_DEPS)
