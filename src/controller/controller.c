@@ -306,7 +306,7 @@ clients_new(struct ctl *c, struct err *e)
 	struct kube_client_opts ko = { .qps = c->o->kube_api_qps,
 	    .burst = c->o->kube_api_burst };
 	struct fetch_cache_opts fo = { .storage = &c->storage,
-	    .retries = c->o->http_retry };
+	    .retries = c->o->http_retry, .idle_max = FETCH_DEFAULT_IDLE_MAX };
 	struct events_opts eo = { .controller_name = CONTROLLER_NAME,
 	    .instance = c->o->instance, .events_addr = c->o->events_addr };
 
