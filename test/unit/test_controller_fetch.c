@@ -651,6 +651,23 @@ idle_opts(size_t max, uint64_t bytes, uint64_t ttl_ms)
 	    .idle_max = max, .idle_max_bytes = bytes, .idle_ttl_ms = ttl_ms };
 }
 
+/* With an ok server and a cache of opts o: one fetch, released; returns
+ * the tree's path (the caller frees it). */
+static char *
+fx_fetch_released(struct fx *f, const struct fetch_cache_opts *o)
+{
+	char *dir;
+
+	fx_setup_ok(f);
+	fx_cache(f, o);
+	fx_start(f, 0, NULL);
+	fx_wait(f, 1);
+	assert_int_equal(f->got[0].status, 0);
+	dir = strdup(f->got[0].dir);
+	fetch_req_release(f->got[0].req);
+	return dir;
+}
+
 /* Released trees stay for the next requester: no second download; the
  * TTL removes them. */
 static void
@@ -661,13 +678,7 @@ test_idle_tree_reused_then_expires(void **state)
 	char *dir;
 
 	(void)state;
-	fx_setup_ok(&f);
-	fx_cache(&f, &o);
-	fx_start(&f, 0, NULL);
-	fx_wait(&f, 1);
-	assert_int_equal(f.got[0].status, 0);
-	dir = strdup(f.got[0].dir);
-	fetch_req_release(f.got[0].req);
+	dir = fx_fetch_released(&f, &o);
 	fx_spin(&f, 20);
 	assert_true(exists(dir));
 	assert_int_equal(fetch_cache_idle_len(f.cache), 1);
@@ -731,12 +742,7 @@ test_idle_byte_budget(void **state)
 	char *dir;
 
 	(void)state;
-	fx_setup_ok(&f);
-	fx_cache(&f, &o);
-	fx_start(&f, 0, NULL);
-	fx_wait(&f, 1);
-	dir = strdup(f.got[0].dir);
-	fetch_req_release(f.got[0].req);
+	dir = fx_fetch_released(&f, &o);
 	assert_int_equal(fetch_cache_idle_len(f.cache), 0);
 	fx_spin(&f, 50);
 	assert_false(exists(dir));
