@@ -9,9 +9,12 @@
  * timer delivers them one at a time, so a callback may start, cancel or
  * release any request (its own included) without upsetting a walk.
  *
- * An entry leaves the table when it fails or when its last request goes;
- * what it still has in flight (a request, an extraction) ends on its own
- * and the entry is freed after. Temp names carry a cache-wide sequence
+ * An entry leaves the table when it fails, or when its last request goes
+ * and it is not kept idle; what it still has in flight (a request, an
+ * extraction) ends on its own and the entry is freed after. A ready entry
+ * whose last request goes stays in the table, idle, at the tail of the
+ * cache's LRU list (bounded by idle_max, idle_max_bytes; one timer for the
+ * TTL of the oldest); a request for its digest takes it out again. Temp names carry a cache-wide sequence
  * number, so a new entry for the same digest never meets an old one's
  * files.
  */
@@ -114,15 +117,116 @@ fetch_entry_maybe_free(struct fetch_entry *en)
 	TAILQ_REMOVE(&c->all, en, link);
 	free(en->dir);
 	free(en->fail);
+	free(en->source);
 	free(en);
 	fetch_cache_maybe_free(c);
 }
 
-/* The last request went: stop what can be stopped, then free. */
+/* ---- idle trees ---- */
+
+static void fetch_idle_timer_cb(uv_timer_t *t);
+
+static void
+fetch_idle_remove(struct fetch_entry *en)
+{
+	struct fetch_cache *c = en->c;
+
+	if (!en->idle)
+		return;
+	en->idle = false;
+	TAILQ_REMOVE(&c->idle, en, idle_link);
+	c->n_idle--;
+	c->idle_bytes -= en->bytes;
+}
+
+/* An idle tree goes: out of the table, removed on the pool. */
+static void
+fetch_idle_evict(struct fetch_entry *en)
+{
+	fetch_idle_remove(en);
+	fetch_entry_maybe_free(en);
+}
+
+/* (Re)arms the TTL timer for the oldest idle tree. */
+static void
+fetch_idle_arm(struct fetch_cache *c)
+{
+	struct fetch_entry *en = TAILQ_FIRST(&c->idle);
+	uint64_t now = uv_now(c->loop), due;
+
+	if (en == NULL || c->closing) {
+		uv_timer_stop(&c->idle_timer);
+		return;
+	}
+	due = en->idle_since + c->o.idle_ttl_ms;
+	uv_timer_start(&c->idle_timer, fetch_idle_timer_cb,
+	    due > now ? due - now : 0, 0);
+}
+
+static void
+fetch_idle_timer_cb(uv_timer_t *t)
+{
+	struct fetch_cache *c = t->data;
+	struct fetch_entry *en;
+	uint64_t now = uv_now(c->loop);
+
+	while ((en = TAILQ_FIRST(&c->idle)) != NULL &&
+	    en->idle_since + c->o.idle_ttl_ms <= now)
+		fetch_idle_evict(en);
+	fetch_idle_arm(c);
+}
+
+/* en's last request went: keep its tree for the next requester when it is
+ * ready, current and the budget allows; true when kept. */
+static bool
+fetch_idle_keep(struct fetch_entry *en)
+{
+	struct fetch_cache *c = en->c;
+	struct fetch_entry *old;
+
+	if (c->o.idle_max == 0 || c->closing || en->superseded ||
+	    en->state != FETCH_READY || !en->in_table ||
+	    en->bytes > c->o.idle_max_bytes)
+		return false;
+	en->idle = true;
+	en->idle_since = uv_now(c->loop);
+	TAILQ_INSERT_TAIL(&c->idle, en, idle_link);
+	c->n_idle++;
+	c->idle_bytes += en->bytes;
+	while ((old = TAILQ_FIRST(&c->idle)) != en &&
+	    (c->n_idle > c->o.idle_max || c->idle_bytes > c->o.idle_max_bytes))
+		fetch_idle_evict(old);
+	if (TAILQ_FIRST(&c->idle) == en)
+		fetch_idle_arm(c);
+	return true;
+}
+
+/* A new digest of source is being fetched: its older trees are superseded
+ * (idle ones go now, held ones at their last release). */
+static void
+fetch_supersede(struct fetch_cache *c, const struct fetch_entry *cur)
+{
+	struct fetch_entry *en, *next;
+
+	for (en = TAILQ_FIRST(&c->all); en != NULL; en = next) {
+		next = TAILQ_NEXT(en, link);
+		if (en == cur || en->source == NULL ||
+		    strcmp(en->source, cur->source) != 0)
+			continue;
+		en->superseded = true;
+		if (en->idle)
+			fetch_idle_evict(en);
+	}
+}
+
+/* The last request went: keep the tree idle, or stop what can be stopped
+ * and free. */
 static void
 fetch_entry_unref(struct fetch_entry *en)
 {
 	if (--en->refs > 0)
+		return;
+	if (fetch_idle_keep(en))
 		return;
 	fetch_entry_untable(en);
 	if (en->dl != NULL)
@@ -135,7 +239,7 @@ static void fetch_notify_cb(uv_timer_t *t);
 /* From fetch_dl.c: the download and extraction ended with dir (ready) or
  * fail; every waiting request is notified, in the order they came. */
 void
-fetch_entry_done(struct fetch_entry *en, const char *dir,
+fetch_entry_done(struct fetch_entry *en, const char *dir, uint64_t bytes,
     const struct err *fail)
 {
 	struct fetch_cache *c = en->c;
@@ -143,6 +247,7 @@ fetch_entry_done(struct fetch_entry *en, const char *dir,
 
 	if (dir != NULL && (en->dir = strdup(dir)) != NULL) {
 		en->state = FETCH_READY;
+		en->bytes = bytes;
 	} else {
 		en->state = FETCH_FAILED;
 		en->fail = strdup(fail != NULL ? fail->msg : "out of memory");
@@ -245,16 +350,21 @@ fetch_digest_key(const char *digest, char key[DIGEST_STRING_MAX],
 }
 
 static struct fetch_entry *
-fetch_entry_new(struct fetch_cache *c, const char *key)
+fetch_entry_new(struct fetch_cache *c, const char *key, const char *source)
 {
 	struct fetch_entry *en = calloc(1, sizeof(*en));
 
 	if (en == NULL)
 		return NULL;
+	if ((en->source = strdup(source)) == NULL) {
+		free(en);
+		return NULL;
+	}
 	en->c = c;
 	TAILQ_INIT(&en->reqs);
 	snprintf(en->key, sizeof(en->key), "%s", key);
 	if (kube_store_put(c->table, NULL, key, en, NULL) != 0) {
+		free(en->source);
 		free(en);
 		return NULL;
 	}
@@ -276,8 +386,10 @@ fetch_entry_get(struct fetch_cache *c, const struct fetch_source *src,
 
 	if (fetch_digest_key(src->digest, key, &algo, raw, e) != 0)
 		return NULL;
-	if ((en = kube_store_get(c->table, NULL, key)) != NULL)
+	if ((en = kube_store_get(c->table, NULL, key)) != NULL) {
+		fetch_idle_remove(en);		/* held again */
 		return en;
+	}
 	if (src->url == NULL || *src->url == '\0') {
 		err_set(e, "the artifact has an empty URL");
 		return NULL;
@@ -289,11 +401,13 @@ fetch_entry_get(struct fetch_cache *c, const struct fetch_source *src,
 			err_set(e, "out of memory");
 		return NULL;
 	}
-	if ((en = fetch_entry_new(c, key)) == NULL) {
+	if ((en = fetch_entry_new(c, key, src->name ? src->name : "")) ==
+	    NULL) {
 		free(url);
 		err_set(e, "out of memory");
 		return NULL;
 	}
+	fetch_supersede(c, en);
 	rc = fetch_dl_start(en, url, algo, raw, e);
 	free(url);
 	if (rc != 0) {
@@ -374,6 +488,10 @@ fetch_cache_defaults(struct fetch_cache_opts *o)
 		o->backoff_max_ms = FETCH_DEFAULT_BACKOFF_MAX_MS;
 	if (o->backoff_max_ms < o->backoff_min_ms)
 		o->backoff_max_ms = o->backoff_min_ms;
+	if (o->idle_max_bytes == 0)
+		o->idle_max_bytes = FETCH_DEFAULT_IDLE_BYTES;
+	if (o->idle_ttl_ms == 0)
+		o->idle_ttl_ms = FETCH_DEFAULT_IDLE_TTL_MS;
 }
 
 static void
@@ -403,6 +521,7 @@ fetch_cache_new(struct fetch_cache **out, uv_loop_t *loop,
 	fetch_cache_defaults(&c->o);
 	TAILQ_INIT(&c->all);
 	TAILQ_INIT(&c->notify);
+	TAILQ_INIT(&c->idle);
 	if (lh == NULL)
 		lh = getenv(FETCH_LOCALHOST_ENV);
 	if ((c->localhost = strdup(lh != NULL ? lh : "")) == NULL ||
@@ -416,7 +535,10 @@ fetch_cache_new(struct fetch_cache **out, uv_loop_t *loop,
 	}
 	uv_timer_init(loop, &c->notify_timer);
 	c->notify_timer.data = c;
-	c->pending = 1;			/* the timer, until closed */
+	uv_timer_init(loop, &c->idle_timer);
+	c->idle_timer.data = c;
+	uv_unref((uv_handle_t *)&c->idle_timer);	/* never keeps a loop up */
+	c->pending = 2;			/* the timers, until closed */
 	*out = c;
 	return 0;
 }
@@ -472,12 +594,15 @@ fetch_cache_destroy(struct fetch_cache *c)
 		return;
 	c->closing = true;
 	c->pending++;			/* no free while we walk */
+	while ((en = TAILQ_FIRST(&c->idle)) != NULL)
+		fetch_idle_evict(en);
 	for (en = TAILQ_FIRST(&c->all); en != NULL; en = next) {
 		next = TAILQ_NEXT(en, link);
 		if (en->refs > 0)	/* others are winding down */
 			fetch_cache_drop_entry(en);
 	}
 	uv_close((uv_handle_t *)&c->notify_timer, fetch_cache_timer_closed);
+	uv_close((uv_handle_t *)&c->idle_timer, fetch_cache_timer_closed);
 	fetch_cache_unpend(c);
 }
 
@@ -525,4 +650,16 @@ size_t
 fetch_cache_len(const struct fetch_cache *c)
 {
 	return kube_store_len(c->table);
+}
+
+size_t
+fetch_cache_idle_len(const struct fetch_cache *c)
+{
+	return c->n_idle;
+}
+
+uint64_t
+fetch_cache_idle_bytes(const struct fetch_cache *c)
+{
+	return c->idle_bytes;
 }

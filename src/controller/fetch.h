@@ -6,8 +6,10 @@
  *
  * One fetch per source digest at a time, shared by every requester: a
  * reference-counted entry keyed by the normalized digest. Requesters attach
- * callbacks; the tree lives as long as one of them holds it and is removed
- * (on the thread pool) when the last one releases it. A requester may
+ * callbacks; the tree lives as long as one of them holds it, then stays
+ * idle for the next requester of that digest (bounded by count, bytes on
+ * disk and a TTL; see fetch_cache_opts.idle_max) and is removed on the
+ * thread pool when it leaves. A requester may
  * cancel before its callback: the callback is never called, and the download
  * goes on only while someone else waits for it.
  *
@@ -44,6 +46,10 @@
 #define FETCH_DEFAULT_BACKOFF_MIN_MS 5000
 #define FETCH_DEFAULT_BACKOFF_MAX_MS 30000
 #define FETCH_LOCALHOST_ENV "SOURCE_CONTROLLER_LOCALHOST"
+/* What the controller keeps of ready trees nobody holds (see idle_max). */
+#define FETCH_DEFAULT_IDLE_MAX 256
+#define FETCH_DEFAULT_IDLE_BYTES (256ULL << 20)	/* 256 MiB on disk */
+#define FETCH_DEFAULT_IDLE_TTL_MS (5ULL * 60 * 1000)
 
 struct fetch_cache_opts {
 	struct http_client *http;	/* borrowed, outlives the cache */
@@ -57,6 +63,15 @@ struct fetch_cache_opts {
 	/* host[:port] replacing the URLs'; NULL: $SOURCE_CONTROLLER_LOCALHOST
 	 * read at creation; "" for none. Copied. */
 	const char *localhost;
+	/* Ready trees kept after their last release, for the next requester
+	 * of the same digest: at most idle_max of them (0: none, the tree goes
+	 * with its last release), idle_max_bytes on disk in all (0: the
+	 * default above), each for idle_ttl_ms (0: the default). The least
+	 * recently released goes first; a tree whose source (fetch_source.name)
+	 * was since asked for with another digest goes at its last release. */
+	size_t idle_max;
+	uint64_t idle_max_bytes;
+	uint64_t idle_ttl_ms;
 };
 
 /* What to fetch. Strings are copied. */
@@ -106,7 +121,10 @@ char *fetch_url_rewrite(const char *url, const char *host, struct err *e);
 size_t fetch_entry_sizeof(void);	/* a ready entry */
 size_t fetch_req_sizeof(void);		/* a request, without its name */
 size_t fetch_download_sizeof(void);	/* while downloading/extracting */
-/* Entries in the table (downloading, extracting or ready). */
+/* Entries in the table (downloading, extracting or ready, idle included). */
 size_t fetch_cache_len(const struct fetch_cache *c);
+/* Ready trees nobody holds, and their bytes on disk. */
+size_t fetch_cache_idle_len(const struct fetch_cache *c);
+uint64_t fetch_cache_idle_bytes(const struct fetch_cache *c);
 
 #endif

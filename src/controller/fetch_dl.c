@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/dir_walk.h"
+
 struct fetch_dl {
 	struct fetch_entry *en;
 	uv_timer_t timer;		/* backoff between attempts */
@@ -37,6 +39,7 @@ struct fetch_dl {
 	uint64_t got;			/* body bytes of the current attempt */
 	uint64_t retry_after_ms;
 	int xrc;
+	uint64_t bytes;			/* the extracted tree on disk */
 	struct err err;			/* fatal, or the extraction's */
 	char part[32], xdir[32];
 };
@@ -85,7 +88,7 @@ fetch_dl_end(struct fetch_dl *dl)
 static void
 fetch_dl_fail(struct fetch_dl *dl, const struct err *e)
 {
-	fetch_entry_done(dl->en, NULL, e);
+	fetch_entry_done(dl->en, NULL, 0, e);
 	fetch_dl_end(dl);
 }
 
@@ -318,6 +321,35 @@ fetch_on_done(struct http_request *req, int status,
 
 /* ---- extraction on the thread pool ---- */
 
+static int
+fetch_tree_bytes_visit(void *ctx, const struct dir_walk_entry *ent,
+    struct err *e)
+{
+	uint64_t *sum = ctx;
+
+	(void)e;
+	*sum += (uint64_t)ent->st->st_blocks * 512;
+	return 0;
+}
+
+/* Pool: the disk use of the tree name (in dir_fd), for the idle budget. */
+static int
+fetch_tree_bytes(int dir_fd, const char *name, uint64_t *out, struct err *e)
+{
+	struct dir_walk_opts o = { .visit = fetch_tree_bytes_visit,
+	    .ctx = out };
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	int rc;
+
+	*out = 0;
+	if (fd < 0)
+		return err_sys(e, errno, "open the extracted tree '%s'", name);
+	rc = dir_walk(fd, &o, e);
+	close(fd);
+	return rc;
+}
+
 static void
 fetch_extract_work(uv_work_t *w)
 {
@@ -327,6 +359,9 @@ fetch_extract_work(uv_work_t *w)
 
 	snprintf(path, sizeof(path), "%s/%s", c->path, dl->xdir);
 	dl->xrc = targz_extract_fd(dl->fd, path, &c->o.untar, &dl->err);
+	if (dl->xrc == 0)
+		dl->xrc = fetch_tree_bytes(c->dir_fd, dl->xdir, &dl->bytes,
+		    &dl->err);
 }
 
 /* The tree under its digest's name ("sha256:ab.." -> "sha256-ab.."). */
@@ -368,7 +403,7 @@ fetch_extract_done(uv_work_t *w, int status)
 	}
 	if (asprintf(&dir, "%s/%s", c->path, name) < 0)
 		dir = NULL;
-	fetch_entry_done(dl->en, dir, NULL);	/* NULL: out of memory */
+	fetch_entry_done(dl->en, dir, dl->bytes, NULL);	/* NULL: OOM */
 	free(dir);
 	fetch_dl_end(dl);
 }

@@ -47,10 +47,16 @@ struct fetch_entry {
 	unsigned refs;			/* requests attached */
 	enum fetch_state state;
 	bool in_table;
+	bool superseded;		/* a newer digest of source came */
+	bool idle;			/* ready, no request: in cache->idle */
 	char key[DIGEST_STRING_MAX];	/* normalized "<algo>:<hex>" */
 	char *dir;			/* ready: the tree's absolute path */
 	char *fail;			/* failed: the message */
 	struct fetch_dl *dl;		/* while downloading or extracting */
+	uint64_t bytes;			/* ready: the tree's size on disk */
+	char *source;			/* the first requester's source name */
+	uint64_t idle_since;		/* uv_now when it went idle */
+	TAILQ_ENTRY(fetch_entry) idle_link;	/* cache->idle, LRU first */
 };
 
 struct fetch_cache {
@@ -63,6 +69,10 @@ struct fetch_cache {
 	TAILQ_HEAD(, fetch_entry) all;	/* in the table or winding down */
 	struct fetch_req_list notify;
 	uv_timer_t notify_timer;
+	TAILQ_HEAD(, fetch_entry) idle;	/* ready trees nobody holds, LRU */
+	size_t n_idle;
+	uint64_t idle_bytes;
+	uv_timer_t idle_timer;		/* the TTL of the oldest idle tree */
 	unsigned pending;		/* downloads, removals, the timer */
 	uint64_t seq;			/* unique temp names */
 	bool closing;
@@ -76,9 +86,10 @@ int fetch_dl_start(struct fetch_entry *en, const char *url,
 void fetch_dl_abort(struct fetch_dl *dl);
 size_t fetch_dl_sizeof(void);
 
-/* fetch.c, called by fetch_dl.c on the loop thread. */
+/* fetch.c, called by fetch_dl.c on the loop thread. bytes: the ready
+ * tree's size on disk. */
 void fetch_entry_done(struct fetch_entry *en, const char *dir,
-    const struct err *fail);
+    uint64_t bytes, const struct err *fail);
 /* The download ended and its handles closed: en->dl is cleared. */
 void fetch_entry_dl_gone(struct fetch_entry *en);
 /* Renames name (in the cache dir) to a fresh <seq>.del and removes it on

@@ -165,6 +165,7 @@ rc_finish(struct rc *r, enum queue_result res, int64_t after)
 	struct err e;
 
 	TAILQ_REMOVE(&cx->running, r, link);
+	cx->runs++;
 	rc_free_build(r);
 	rc_free_sources(r);
 	gen_status_free(&r->st);

@@ -89,6 +89,7 @@ struct rc_ctx {
 	TAILQ_HEAD(, rc) running;
 	/* counters for logs and tests */
 	unsigned long writes, no_drift, built;
+	unsigned long runs;			/* reconciles ended */
 };
 
 /* Sets the lists and tables up; -1 on OOM. */

@@ -7,7 +7,9 @@
  * and a server that is down at first are retried with backoff;
  * SOURCE_CONTROLLER_LOCALHOST replaces the URL's host:port; a cancelled
  * requester's callback never runs and the last cancel aborts the download;
- * the last release removes the tree. Every test is bounded by a watchdog,
+ * the last release removes the tree, or keeps it idle for the next
+ * requester of its digest (no second GET) until its TTL, a newer digest of
+ * its source or the byte budget says otherwise. Every test is bounded by a watchdog,
  * ends with every handle closed (uv_loop_close == 0) and ASan checks that
  * everything was freed.
  */
@@ -91,6 +93,9 @@ fx_cache(struct fx *f, const struct fetch_cache_opts *extra)
 		o.max_download = extra->max_download;
 		o.retries = extra->retries;
 		o.localhost = extra->localhost;
+		o.idle_max = extra->idle_max;
+		o.idle_max_bytes = extra->idle_max_bytes;
+		o.idle_ttl_ms = extra->idle_ttl_ms;
 	}
 	if (fetch_cache_new(&f->cache, &f->loop, &o, &e) != 0)
 		fail_msg("%s", e.msg);
@@ -639,6 +644,112 @@ test_destroy_with_requests(void **state)
 	fx_teardown(&f);
 }
 
+static struct fetch_cache_opts
+idle_opts(size_t max, uint64_t bytes, uint64_t ttl_ms)
+{
+	return (struct fetch_cache_opts){ .retries = 3, .localhost = "",
+	    .idle_max = max, .idle_max_bytes = bytes, .idle_ttl_ms = ttl_ms };
+}
+
+/* With an ok server and a cache of opts o: one fetch, released; returns
+ * the tree's path (the caller frees it). */
+static char *
+fx_fetch_released(struct fx *f, const struct fetch_cache_opts *o)
+{
+	char *dir;
+
+	fx_setup_ok(f);
+	fx_cache(f, o);
+	fx_start(f, 0, NULL);
+	fx_wait(f, 1);
+	assert_int_equal(f->got[0].status, 0);
+	dir = strdup(f->got[0].dir);
+	fetch_req_release(f->got[0].req);
+	return dir;
+}
+
+/* Released trees stay for the next requester: no second download; the
+ * TTL removes them. */
+static void
+test_idle_tree_reused_then_expires(void **state)
+{
+	struct fetch_cache_opts o = idle_opts(4, 0, 200);
+	struct fx f;
+	char *dir;
+
+	(void)state;
+	dir = fx_fetch_released(&f, &o);
+	fx_spin(&f, 20);
+	assert_true(exists(dir));
+	assert_int_equal(fetch_cache_idle_len(f.cache), 1);
+	assert_true(fetch_cache_idle_bytes(f.cache) > 0);
+	fx_start(&f, 1, NULL);
+	fx_wait(&f, 2);
+	assert_int_equal(f.got[1].status, 0);
+	assert_string_equal(f.got[1].dir, dir);
+	assert_int_equal(f.srv.nreq, 1);	/* served from the idle tree */
+	assert_int_equal(fetch_cache_idle_len(f.cache), 0);
+	fetch_req_release(f.got[1].req);
+	assert_int_equal(fetch_cache_idle_len(f.cache), 1);
+	fx_spin(&f, 400);			/* past the TTL */
+	assert_int_equal(fetch_cache_idle_len(f.cache), 0);
+	assert_int_equal(fetch_cache_len(f.cache), 0);
+	assert_false(exists(dir));
+	free(dir);
+	fx_teardown(&f);
+}
+
+/* A new digest of the same source removes its idle tree at once. */
+static void
+test_superseded_idle_tree_goes(void **state)
+{
+	struct fetch_cache_opts o = idle_opts(4, 0, 0);
+	char other[DIGEST_STRING_MAX] = "sha256:";
+	struct tsrv_resp script[2];
+	size_t lens[2];
+	struct fx f;
+	char *dir;
+
+	(void)state;
+	fx_setup(&f, NULL, 0);
+	script[0] = script[1] = f.ok;
+	lens[0] = lens[1] = f.ok_len;
+	fx_listen(&f, script, lens, 2);
+	memset(other + 7, 'b', 64);
+	fx_cache(&f, &o);
+	fx_start(&f, 0, NULL);
+	fx_wait(&f, 1);
+	dir = strdup(f.got[0].dir);
+	fetch_req_release(f.got[0].req);
+	assert_int_equal(fetch_cache_idle_len(f.cache), 1);
+	fx_start(&f, 1, other);		/* the source moved on */
+	assert_int_equal(fetch_cache_idle_len(f.cache), 0);
+	fx_wait(&f, 2);
+	assert_int_equal(f.got[1].status, -1);	/* bytes do not match it */
+	fx_spin(&f, 50);
+	assert_false(exists(dir));
+	assert_int_equal(fetch_dir_entries(&f), 0);
+	free(dir);
+	fx_teardown(&f);
+}
+
+/* A tree larger than the idle byte budget goes with its last release. */
+static void
+test_idle_byte_budget(void **state)
+{
+	struct fetch_cache_opts o = idle_opts(4, 1, 0);
+	struct fx f;
+	char *dir;
+
+	(void)state;
+	dir = fx_fetch_released(&f, &o);
+	assert_int_equal(fetch_cache_idle_len(f.cache), 0);
+	fx_spin(&f, 50);
+	assert_false(exists(dir));
+	free(dir);
+	fx_teardown(&f);
+}
+
 static void
 test_memory_figures(void **state)
 {
@@ -646,7 +757,8 @@ test_memory_figures(void **state)
 	print_message("fetch: entry %zu B, request %zu B (+ name), download "
 	    "%zu B while in flight\n", fetch_entry_sizeof(),
 	    fetch_req_sizeof(), fetch_download_sizeof());
-	assert_true(fetch_entry_sizeof() <= 256);
+	/* one per source digest: the idle LRU's links and budget included */
+	assert_true(fetch_entry_sizeof() <= 288);
 	assert_true(fetch_req_sizeof() <= 96);
 }
 
@@ -669,6 +781,9 @@ main(void)
 		cmocka_unit_test(test_bad_digest_rejected_at_start),
 		cmocka_unit_test(test_corrupt_tarball_fails_extraction),
 		cmocka_unit_test(test_destroy_with_requests),
+		cmocka_unit_test(test_idle_tree_reused_then_expires),
+		cmocka_unit_test(test_superseded_idle_tree_goes),
+		cmocka_unit_test(test_idle_byte_budget),
 		cmocka_unit_test(test_memory_figures),
 	};
 
