@@ -144,30 +144,37 @@ source_delete(void *data, const char *ns, const char *name, const void *p)
 
 /* ---- ExternalArtifacts ---- */
 
+/* Enqueues the generator ea was published for, unless the event is our own
+ * write (see rc_ctx_own_write). */
 static void
-ea_touch(struct inf_slot *s, const struct ea_obj *ea)
+ea_touch(struct inf_slot *s, const char *ns, const char *name,
+    const struct ea_obj *ea)
 {
-	if (ea->ref_kind != NULL && strcmp(ea->ref_kind, GENERATOR_KIND) == 0 &&
-	    ea->ref_namespace != NULL && ea->ref_name != NULL)
-		enqueue(s->c, ea->ref_namespace, ea->ref_name);
+	struct ctl *c = s->c;
+	const char *rv;
+
+	if (ea->ref_kind == NULL || strcmp(ea->ref_kind, GENERATOR_KIND) != 0 ||
+	    ea->ref_namespace == NULL || ea->ref_name == NULL)
+		return;
+	rv = kube_cache_object_rv(kube_informer_cache(c->inf[1].inf), ns, name);
+	if (rc_ctx_own_write(&c->cx, ea->ref_namespace, ea->ref_name, ns, name,
+	    rv))
+		return;
+	enqueue(c, ea->ref_namespace, ea->ref_name);
 }
 
 static void
 ea_update(void *data, const char *ns, const char *name, const void *oldp,
     const void *newp)
 {
-	(void)ns;
-	(void)name;
 	if (ea_obj_changed(oldp, newp))
-		ea_touch(data, newp);
+		ea_touch(data, ns, name, newp);
 }
 
 static void
 ea_delete(void *data, const char *ns, const char *name, const void *p)
 {
-	(void)ns;
-	(void)name;
-	ea_touch(data, p);
+	ea_touch(data, ns, name, p);
 }
 
 /* ---- sync and errors ---- */

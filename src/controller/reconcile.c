@@ -95,14 +95,48 @@ rc_ctx_init(struct rc_ctx *cx)
 {
 	TAILQ_INIT(&cx->running);
 	cx->written = kube_store_new(written_free);
-	return cx->written ? 0 : -1;
+	cx->ea_written = kube_store_new(written_free);
+	return cx->written && cx->ea_written ? 0 : -1;
 }
 
 void
 rc_ctx_free(struct rc_ctx *cx)
 {
 	kube_store_free(cx->written);
-	cx->written = NULL;
+	kube_store_free(cx->ea_written);
+	cx->written = cx->ea_written = NULL;
+}
+
+bool
+rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns, const char *gen_name,
+    const char *ns, const char *name, const char *rv)
+{
+	const char *w = kube_store_get(cx->ea_written, ns, name);
+	struct rc *r;
+
+	if (w != NULL && rv != NULL && strcmp(w, rv) == 0) {
+		kube_store_delete(cx->ea_written, ns, name, NULL);
+		return true;
+	}
+	TAILQ_FOREACH(r, &cx->running, link)
+		if (strcmp(r->ns, gen_ns) == 0 && strcmp(r->name, gen_name) == 0)
+			return true;
+	return false;
+}
+
+/* Remembers the resourceVersion our write of an ExternalArtifact gave. */
+static void
+rc_ea_written(struct rc *r, const char *ns, const char *name,
+    const json_t *obj)
+{
+	const char *rv = json_string_value(json_object_get(json_object_get(obj,
+	    "metadata"), "resourceVersion"));
+	char *d;
+
+	if (rv == NULL || (d = strdup(rv)) == NULL)
+		return;
+	if (kube_store_put(r->cx->ea_written, ns, name, d, NULL) < 0)
+		free(d);
 }
 
 int
@@ -946,7 +980,6 @@ publish_done(void *data, int status, json_t *obj, const struct kube_status *st,
 	char msg[ERR_MSG_MAX + 300];
 	bool status_phase = r->work_rc == 2;
 
-	(void)obj;
 	(void)st;
 	r->req = NULL;
 	if (r->cancelled)
@@ -958,6 +991,7 @@ publish_done(void *data, int status, json_t *obj, const struct kube_status *st,
 		    QUEUE_FAILURE, false);
 	}
 	r->cx->writes++;
+	rc_ea_written(r, rec->namespace, rec->name, obj);
 	if (!status_phase && (r->work_rc & 4))
 		return publish_status(r, rec);
 	snprintf(msg, sizeof(msg), "ExternalArtifact/%s/%s reconciled with "

@@ -86,6 +86,7 @@ struct rc_ctx {
 	int jobs;				/* builds per generator */
 	bool stopping;
 	struct kube_store *written;		/* key -> our last status rv */
+	struct kube_store *ea_written;		/* EA key -> our last write's rv */
 	TAILQ_HEAD(, rc) running;
 	/* counters for logs and tests */
 	unsigned long writes, no_drift, built;
@@ -95,6 +96,16 @@ struct rc_ctx {
 /* Sets the lists and tables up; -1 on OOM. */
 int rc_ctx_init(struct rc_ctx *cx);
 void rc_ctx_free(struct rc_ctx *cx);
+/*
+ * True when an ExternalArtifact event (ns/name at resourceVersion rv,
+ * published for generator gen_ns/gen_name) is our own doing: the generator's
+ * reconcile is running (it is writing these), or rv is what our last write
+ * of it returned (the record is consumed). Such events do not enqueue the
+ * generator again. A hand edit racing our own run is caught by the next
+ * interval's drift check.
+ */
+bool rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns,
+    const char *gen_name, const char *ns, const char *name, const char *rv);
 
 void reconcile_start(void *data, struct queue_run *run, const char *key);
 void reconcile_cancel(void *data, int status, struct queue_run *run,
