@@ -2,7 +2,8 @@
  * build: builds one artifact (see build.h). Stages the copy operations into
  * <storage root>/.staging/<name>-XXXXXX/tree (the same file system as the
  * sources' fetch cache in the controller, so files are hard-linked rather
- * than copied when possible; extraction scratch goes in .../scratch), names
+ * than copied when possible; Extract's scratch directories go beside tree,
+ * only when an Extract runs), names
  * the archive by the tree's dirhash, writes it into the storage with
  * tar_write_dir (temp + rename) unless the same file is already stored, and
  * fills the record. The staging directory is removed on every path; on
@@ -40,7 +41,8 @@ struct build_staging {
 	char *leaf;		/* <name>-XXXXXX inside it */
 	char *dir;		/* <root>/.staging/<leaf> */
 	char *tree;		/* dir/tree */
-	char *scratch;		/* dir/scratch */
+	char *scratch;		/* dir itself: Extract makes x-XXXXXX there,
+				 * beside tree, only when it runs */
 	int tree_fd;
 };
 
@@ -182,15 +184,11 @@ build_staging_create(struct storage *s, const char *name,
 		st->dir = NULL;
 	if (st->dir == NULL || asprintf(&st->tree, "%s/tree", st->dir) < 0)
 		st->tree = NULL;
-	if (st->tree == NULL || asprintf(&st->scratch, "%s/scratch",
-	    st->dir) < 0)
-		st->scratch = NULL;
-	if (st->scratch == NULL)
+	if (st->tree == NULL || (st->scratch = strdup(st->dir)) == NULL)
 		return err_set(e, "out of memory");
 	dfd = openat(st->staging_fd, st->leaf, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 || mkdirat(dfd, "tree", 0750) != 0 ||
-	    mkdirat(dfd, "scratch", 0700) != 0 ||
 	    (st->tree_fd = openat(dfd, "tree", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		err_sys(e, errno, "create staging tree in '%s'", st->dir);
