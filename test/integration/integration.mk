@@ -12,3 +12,7 @@ integration-%: $(BUILD)/release/integration/% plane-build
 # The controller suite is a script only: it runs bin/artifact-generator.
 integration-controller: $(BIN)/artifact-generator plane-build
 	@test/integration/controller.sh
+
+# The manifests suite is a script only: it renders and applies manifests/.
+integration-manifests: plane-build
+	@test/integration/manifests.sh
