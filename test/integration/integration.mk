@@ -13,6 +13,7 @@ integration-%: $(BUILD)/release/integration/% plane-build
 integration-controller: $(BIN)/artifact-generator plane-build
 	@test/integration/controller.sh
 
-# The manifests suite is a script only: it renders and applies manifests/.
-integration-manifests: plane-build
+# The manifests suite is a script only: it renders and applies manifests/
+# and runs bin/artifact-generator under the admission policy.
+integration-manifests: $(BIN)/artifact-generator plane-build
 	@test/integration/manifests.sh

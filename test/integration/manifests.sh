@@ -9,7 +9,9 @@
 #   - the namespace can be changed by an overlay, subjects included;
 #   - the optional admission policy (manifests/policies) refuses
 #     ExternalArtifacts of generators written by another identity, or by the
-#     controller pointing elsewhere, and accepts the controller's own.
+#     controller pointing elsewhere, and accepts the controller's own: by
+#     hand with its token, then bin/artifact-generator itself publishing a
+#     generator's artifact under the Service address the Deployment uses.
 # Ends with "manifests: N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +25,9 @@ overlays=$(mktemp -d "$ROOT/build/manifests-overlays.XXXXXX")
 passed=0
 failed=0
 FM=artifact-generator-manifests
+BIN=${AG_BIN:-$ROOT/bin/artifact-generator}
+ctl_pid=
+srv_pid=
 
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
@@ -37,6 +42,9 @@ check() {
 	fi
 }
 finish() {
+	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
+	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+	[ "$failed" -ne 0 ] && [ -s "$work/ctl.log" ] && tail -n 20 "$work/ctl.log"
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	rm -rf "$PLANE_DIR" "$work" "$overlays"
 	echo "manifests: $passed passed, $failed failed"
@@ -282,3 +290,50 @@ check "... and may point at their own" 200 \
 	"$(patch_status admin other "http://other-producer.flux-system.svc/x.tar.gz")" "$work/r"
 check "deletion stays with RBAC (the controller deletes its ExternalArtifact)" 200 \
 	"$(req "$work/r" "${ctrl[@]}" -X DELETE "$eas/app")" "$work/r"
+
+# The real controller, advertising its Service address as the Deployment
+# does, publishes through the policy: a GitRepository with an artifact on
+# loopback, one generator, and the ExternalArtifact must become Ready.
+. "$ROOT/scripts/plane/lib.sh"
+mapfile -t port < <(plane_free_ports 4)
+mkdir -p "$work/src/deploy" "$work/www" "$work/storage"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n' >"$work/src/deploy/cm.yaml"
+tar -C "$work/src" -czf "$work/www/repo.tar.gz" .
+sum=$(sha256sum "$work/www/repo.tar.gz" | cut -d' ' -f1)
+python3 -m http.server "${port[0]}" --bind 127.0.0.1 --directory "$work/www" >/dev/null 2>&1 &
+srv_pid=$!
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+post() { # post PATH JSON (as the admin)
+	req "$work/r" "${admin[@]}" -X POST -H 'Content-Type: application/json' -d "$2" "$S$1"
+}
+git=/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories
+check "admin creates GitRepository repo" 201 "$(post "$git" \
+	'{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository","metadata":{"name":"repo"},"spec":{"url":"https://example.invalid/repo","interval":"1h"}}')" "$work/r"
+check "GitRepository repo gets an artifact on loopback" 200 "$(req "$work/r" "${admin[@]}" -X PATCH \
+	-H 'Content-Type: application/merge-patch+json' "$S$git/repo/status" -d \
+	"{\"status\":{\"artifact\":{\"path\":\"x\",\"url\":\"http://127.0.0.1:${port[0]}/repo.tar.gz\",\"revision\":\"main@sha1:abc\",\"digest\":\"sha256:$sum\",\"lastUpdateTime\":\"$now\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Succeeded\",\"message\":\"ok\",\"lastTransitionTime\":\"$now\"}]}}")" "$work/r"
+check "admin creates ArtifactGenerator gen" 201 "$(post /apis/source.extensions.fluxcd.io/v1beta1/namespaces/flux-system/artifactgenerators \
+	'{"apiVersion":"source.extensions.fluxcd.io/v1beta1","kind":"ArtifactGenerator","metadata":{"name":"gen"},"spec":{"sources":[{"alias":"repo","kind":"GitRepository","name":"repo"}],"artifacts":[{"name":"gen-app","copy":[{"from":"@repo/deploy/**","to":"@artifact/"}]}]}}')" "$work/r"
+RUNTIME_NAMESPACE=flux-system "$BIN" --kubeconfig "$PLANE_CONTROLLER_KUBECONFIG" \
+	--storage-path "$work/storage" --storage-addr "127.0.0.1:${port[1]}" \
+	--storage-adv-addr artifact-generator.flux-system.svc.cluster.local. \
+	--metrics-addr "127.0.0.1:${port[2]}" --health-addr "127.0.0.1:${port[3]}" \
+	--log-level debug >"$work/ctl.log" 2>&1 </dev/null &
+ctl_pid=$!
+ready=""
+for _ in $(seq 1 150); do
+	req "$work/r" "${admin[@]}" "$eas/gen-app" >/dev/null
+	ready=$(pyjson "$work/r" "[c['status'] for c in o.get('status', {}).get('conditions', []) if c['type'] == 'Ready'] + [o.get('status', {}).get('artifact', {}).get('url', '')]")
+	case $ready in "['True', '$prefix/"*) break ;; esac
+	kill -0 "$ctl_pid" 2>/dev/null || break
+	sleep 0.2
+done
+case $ready in
+"['True', '$prefix/"*) ok "the controller's ExternalArtifact is admitted and Ready under $prefix/" ;;
+*) bad "the controller's ExternalArtifact gen-app: $ready" ;;
+esac
+if grep -q 'artifact-generator-externalartifacts' "$work/ctl.log"; then
+	bad "the controller met the policy: $(grep -m1 'artifact-generator-externalartifacts' "$work/ctl.log" | head -c 300)"
+else
+	ok "the controller's log shows no policy refusal"
+fi
