@@ -6,6 +6,7 @@
 #   - the final stage is FROM scratch (no shell, no package manager), runs
 #     no command, runs as a numeric non-root UID, and copies the binary plus
 #     exactly the shared libraries and loader `ldd BINARY` lists;
+#   - as root, those files alone run the binary (chroot, as that USER);
 # then prints the expected image size (stripped binary + libraries).
 # Run on Debian 12 like the build stage (the sonames must be bookworm's).
 # Ends with "image-check: N passed, N failed"; exits 1 on any failure.
@@ -105,6 +106,35 @@ extra=$(comm -13 <(echo "$needed") <(echo "$libs_copied"))
 	bad "libraries ldd lists but the final stage lacks: $(tr '\n' ' ' <<<"$missing")"
 [ -z "$extra" ] && ok "nothing else is copied" ||
 	bad "copied but not listed by ldd: $(tr '\n' ' ' <<<"$extra")"
+
+# ---- the final stage's files suffice to run ----------------------------------------
+# As root: a root directory holding only what the final stage copies (the
+# binary from BINARY, the rest from this host, which is bookworm), and the
+# binary run in it by chroot as the stage's USER. Others: skipped, said so.
+if [ "$(id -u)" -eq 0 ] && command -v chroot >/dev/null; then
+	root=$(mktemp -d "${TMPDIR:-/tmp}/ag-image-root.XXXXXX") && chmod 755 "$root"
+	awk 'toupper($1) == "COPY" {
+		n = 0
+		for (i = 2; i <= NF; i++) if ($i !~ /^--/) w[++n] = $i
+		for (i = 1; i < n; i++) print w[i], w[n] }' <<<"$final" |
+		while read -r src dst; do
+			from=$src
+			[ "$src" = /src/bin/artifact-generator ] && from=$BIN
+			case $dst in */) mkdir -p "$root$dst" && cp -L "$from" "$root$dst" ;;
+			*) mkdir -p "$root$(dirname "$dst")" && cp -L "$from" "$root$dst" ;;
+			esac
+		done
+	out=$(chroot --userspec="$user" "$root" /usr/local/bin/artifact-generator --help 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^Usage' <<<"$out"; then
+		ok "the binary runs as $user in a root holding only the final stage's $(find "$root" -type f | wc -l) files"
+	else
+		bad "the binary in the final stage's files alone: exit $rc: $(head -c 300 <<<"$out")"
+	fi
+	rm -rf "$root"
+else
+	echo "skip the final stage's files run the binary (needs root for chroot)"
+fi
 
 # ---- expected size -------------------------------------------------------------------
 tmp=$(mktemp "${TMPDIR:-/tmp}/ag-image-check.XXXXXX")
