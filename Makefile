@@ -60,7 +60,7 @@ ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
 include $(DEPS_STAMP)
 endif
 
-.PHONY: all test unit-test demo fuzz clean deps tools \
+.PHONY: all test unit-test demo fuzz clean deps tools image-check \
         bench-archive bench-build bench-informer bench-controller
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -162,6 +162,11 @@ fuzz: $(BUILD)/.bootstrap-fuzz
 
 demo: $(BIN)/artifact-generator
 	@scripts/demo.sh
+
+# The Containerfile against ldd of the binary and bootstrap.sh's build list
+# (no container engine needed).
+image-check: $(BIN)/artifact-generator
+	@scripts/image-check.sh $(BIN)/artifact-generator
 
 clean:
 	rm -rf $(BUILD) $(BIN)

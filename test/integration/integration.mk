@@ -12,3 +12,8 @@ integration-%: $(BUILD)/release/integration/% plane-build
 # The controller suite is a script only: it runs bin/artifact-generator.
 integration-controller: $(BIN)/artifact-generator plane-build
 	@test/integration/controller.sh
+
+# The manifests suite is a script only: it renders and applies manifests/
+# and runs bin/artifact-generator under the admission policy.
+integration-manifests: $(BIN)/artifact-generator plane-build
+	@test/integration/manifests.sh
