@@ -12,3 +12,7 @@ integration-%: $(BUILD)/release/integration/% plane-build
 # The controller suite is a script only: it runs bin/artifact-generator.
 integration-controller: $(BIN)/artifact-generator plane-build
 	@test/integration/controller.sh
+
+# Leader election: two bin/artifact-generator processes on one plane.
+integration-leader: $(BIN)/artifact-generator plane-build
+	@test/integration/leader.sh
