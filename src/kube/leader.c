@@ -60,18 +60,6 @@ static void le_try(struct kube_leader *l);
 
 /* ---- small helpers ---- */
 
-static char *
-dup_or_null(const char *s, bool *oom)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		*oom = true;
-	return d;
-}
-
 /* metav1.MicroTime: RFC 3339 in UTC with microseconds. */
 static void
 micro_now(char out[40])
@@ -507,7 +495,6 @@ kube_leader_new(struct kube_leader **out, uv_loop_t *loop,
     struct err *e)
 {
 	struct kube_leader *l;
-	bool oom = false;
 
 	*out = NULL;
 	if (opts_check(o, e) < 0)
@@ -516,10 +503,11 @@ kube_leader_new(struct kube_leader **out, uv_loop_t *loop,
 		return err_set(e, "leader election: out of memory");
 	l->loop = loop;
 	l->kube = kube;
-	l->ns = dup_or_null(o->namespace, &oom);
-	l->name = dup_or_null(o->name, &oom);
-	l->identity = dup_or_null(o->identity, &oom);
-	if (oom) {
+	/* opts_check: all three are set */
+	l->ns = strdup(o->namespace);
+	l->name = strdup(o->name);
+	l->identity = strdup(o->identity);
+	if (l->ns == NULL || l->name == NULL || l->identity == NULL) {
 		free(l->ns);
 		free(l->name);
 		free(l->identity);
