@@ -99,6 +99,28 @@ cat >"$pki/tokens.csv" <<CSV
 $admin_token,plane-admin,plane-admin,"system:masters,system:authenticated"
 $controller_token,$sa_user,artifact-generator,"system:serviceaccounts,system:serviceaccounts:flux-system,system:authenticated"
 CSV
+# PLANE_AUDIT=1: an audit log of every write (Metadata level) in
+# $PLANE_AUDIT_LOG, and a second token of the controller's service account
+# (controller2.kubeconfig) whose audit events carry user.uid
+# artifact-generator-2, so a test tells two controller processes apart.
+audit_args=()
+audit_log=
+controller2_token=
+if [ "${PLANE_AUDIT:-0}" = 1 ]; then
+	controller2_token=$(openssl rand -hex 24)
+	echo "$controller2_token,$sa_user,artifact-generator-2,\"system:serviceaccounts,system:serviceaccounts:flux-system,system:authenticated\"" >>"$pki/tokens.csv"
+	cat >"$pki/audit-policy.yaml" <<POLICY
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: None
+  verbs: [get, list, watch]
+- level: Metadata
+POLICY
+	audit_log=$logs/audit.log
+	audit_args=(--audit-log-path "$audit_log" --audit-policy-file "$pki/audit-policy.yaml")
+fi
 umask 022
 t_pki=$(date +%s.%N)
 
@@ -154,7 +176,7 @@ start_apiserver() {
 		--service-cluster-ip-range 10.96.0.0/24 \
 		--endpoint-reconciler-type none \
 		--enable-priority-and-fairness="${PLANE_APF:-false}" \
-		--profiling=false \
+		--profiling=false ${audit_args[@]+"${audit_args[@]}"} \
 		>"$logs/kube-apiserver.log" 2>&1 </dev/null &
 	api_pid=$!
 	echo "$api_pid $bin/kube-apiserver" >"$PLANE_DIR/pids/kube-apiserver"
@@ -216,6 +238,9 @@ KC
 }
 kubeconfig admin.kubeconfig plane-admin "    token: $admin_token"
 kubeconfig controller.kubeconfig "$sa_user" "    token: $controller_token"
+if [ -n "$controller2_token" ]; then
+	kubeconfig controller2.kubeconfig "$sa_user" "    token: $controller2_token"
+fi
 kubeconfig client.kubeconfig ag-client "    client-certificate-data: $(b64 "$pki/client.crt")
     client-key-data: $(b64 "$pki/client.key")"
 
@@ -244,6 +269,7 @@ PLANE_CONTROLLER_USER=$sa_user
 PLANE_ADMIN_KUBECONFIG=$PLANE_DIR/admin.kubeconfig
 PLANE_CONTROLLER_KUBECONFIG=$PLANE_DIR/controller.kubeconfig
 PLANE_CLIENT_KUBECONFIG=$PLANE_DIR/client.kubeconfig
+PLANE_AUDIT_LOG=$audit_log
 PLANE_KUBE_VERSION=$KUBE_VERSION
 PLANE_ETCD_VERSION=$ETCD_VERSION
 PLANE_SOURCE_CONTROLLER_VERSION=$SOURCE_CONTROLLER_VERSION

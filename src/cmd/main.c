@@ -70,6 +70,12 @@ main_controller_opts(const struct config *cfg, struct controller_opts *o,
 	o->watch_label_selector = cfg->watch_label_selector;
 	o->events_addr = cfg->events_addr;
 	o->instance = getenv("HOSTNAME");
+	o->leader_election = cfg->enable_leader_election;
+	o->leader_release_on_cancel = cfg->leader_election_release_on_cancel;
+	o->leader_lease_duration = cfg->leader_election_lease_duration;
+	o->leader_renew_deadline = cfg->leader_election_renew_deadline;
+	o->leader_retry_period = cfg->leader_election_retry_period;
+	o->leader_namespace = ns;
 	o->envp = environ;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "controller/controller.h"
@@ -25,6 +26,7 @@
 #include "engine/build.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig.h"
+#include "kube/leader.h"
 
 #define LOGGER "controller"
 #define N_INF (2 + 5)		/* generators, ExternalArtifacts, sources */
@@ -50,6 +52,7 @@ struct ctl {
 	struct build_slots slots;
 	struct queue *queue;
 	struct events_recorder *events;
+	struct kube_leader *leader;	/* NULL without leader election */
 	struct rc_ctx cx;
 	struct inf_slot inf[N_INF];	/* 0 generators, 1 EAs, 2.. sources */
 	int synced;
@@ -186,19 +189,28 @@ gen_visit_all(void *ctx, const char *ns, const char *name, const char *rv,
 	gen_visit(ctx, ns, name, rv, p);
 }
 
-static void
-inf_synced(void *data)
-{
-	struct inf_slot *s = data;
-	struct ctl *c = s->c;
+static bool ctl_leading(const struct ctl *c);
 
-	if (++c->synced < N_INF)
+/* Every informer listed and, with leader election, this instance leads. */
+static void
+reconciles_start(struct ctl *c)
+{
+	if (c->started || c->stopping || c->synced < N_INF || !ctl_leading(c))
 		return;
 	c->started = true;
 	log_msg(LOG_INFO, LOGGER, NULL, "caches synced, starting reconciles",
 	    NULL);
 	kube_cache_foreach(kube_informer_cache(c->inf[0].inf), gen_visit_all,
 	    c);
+}
+
+static void
+inf_synced(void *data)
+{
+	struct inf_slot *s = data;
+
+	++s->c->synced;
+	reconciles_start(s->c);
 }
 
 static void
@@ -273,6 +285,57 @@ ctl_event(void *data, const struct events_object *obj, const char *type,
 
 	if (c->events != NULL)
 		events_record(c->events, obj, type, reason, message, NULL);
+}
+
+/* ---- leader election (kube/leader.h) ---- */
+
+/* True when this instance may write: it leads, or elects no leader. */
+static bool
+ctl_leading(const struct ctl *c)
+{
+	return c->leader == NULL || kube_leader_leading(c->leader);
+}
+
+static void
+leader_started(void *data)
+{
+	reconciles_start(data);
+}
+
+/* Another instance may hold the lease now: no write may follow, so no
+ * graceful shutdown (a drain would let reconciles in flight write). */
+static void
+leader_lost(void *data)
+{
+	(void)data;
+	log_msg(LOG_ERROR, "setup", "leader election lost",
+	    "problem running manager", NULL);
+	_exit(1);
+}
+
+static int
+leader_new(struct ctl *c, struct err *e)
+{
+	const struct controller_opts *o = c->o;
+	char name[KUBE_LEADER_NAME_MAX], id[KUBE_LEADER_ID_MAX];
+	struct kube_leader_opts lo = { .name = name, .identity = id,
+	    .lease_duration_ms = (uint64_t)o->leader_lease_duration / 1000000,
+	    .renew_deadline_ms = (uint64_t)o->leader_renew_deadline / 1000000,
+	    .retry_period_ms = (uint64_t)o->leader_retry_period / 1000000,
+	    .release_on_cancel = o->leader_release_on_cancel,
+	    .on_started = leader_started, .on_lost = leader_lost, .data = c };
+
+	if (!o->leader_election)
+		return 0;
+	lo.namespace = o->leader_namespace && o->leader_namespace[0] ?
+	    o->leader_namespace : kube_client_namespace(c->kube);
+	if (kube_leader_lease_name(name, CONTROLLER_NAME "-leader-election",
+	    o->watch_label_selector, e) < 0 ||
+	    kube_leader_identity_make(id, e) < 0 ||
+	    kube_leader_new(&c->leader, &c->loop, c->kube, &lo, e) < 0)
+		return -1;
+	kube_leader_start(c->leader);
+	return 0;
 }
 
 /* ---- startup ---- */
@@ -397,13 +460,26 @@ guard_fired(uv_timer_t *t)
 }
 
 static void
+released(void *data)
+{
+	struct ctl *c = data;
+
+	uv_stop(&c->loop);
+}
+
+/* Nothing writes any more: give the lease up (kube_leader_stop releases
+ * it with --leader-election-release-on-cancel), then stop. */
+static void
 drained(void *data, int status)
 {
 	struct ctl *c = data;
 
 	(void)status;
 	log_msg(LOG_INFO, LOGGER, NULL, "reconciles stopped", NULL);
-	uv_stop(&c->loop);
+	if (c->leader != NULL)
+		kube_leader_stop(c->leader, released, c);
+	else
+		uv_stop(&c->loop);
 }
 
 static void
@@ -439,6 +515,7 @@ ctl_free(struct ctl *c)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
 		queue_free(c->queue);
+	kube_leader_free(c->leader);
 	if (c->events != NULL)
 		events_recorder_free(c->events);
 	if (c->fetch != NULL)
@@ -483,7 +560,8 @@ ctl_start(struct ctl *c, struct err *e)
 	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
 	    c->o->envp, NULL, e) < 0 ||
 	    storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
-	    queue_start(c, e) < 0 || informers_new(c, e) < 0)
+	    queue_start(c, e) < 0 || informers_new(c, e) < 0 ||
+	    leader_new(c, e) < 0)
 		return -1;
 	caches_bind(c);
 	c->sigterm.data = c->sigint.data = c->guard.data = c;

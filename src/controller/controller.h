@@ -15,6 +15,16 @@
  * cancelled; files are only ever renamed into place), then everything is
  * closed and controller_run returns 0; a 10 s guard stops the loop anyway.
  *
+ * --enable-leader-election: a Lease "source-watcher-leader-election" (with
+ * --watch-label-selector, suffixed with a hash of it, as Flux names it) in
+ * $RUNTIME_NAMESPACE, else the kubeconfig's namespace (kube/leader.h).
+ * Informers list and watch meanwhile; reconciles start only once this
+ * instance leads. Losing the lease exits the process with status 1 at once,
+ * before any other callback can write (controller-runtime skips graceful
+ * shutdown too); SIGTERM drains, then releases the lease
+ * (--leader-election-release-on-cancel) so a standby takes over at its next
+ * try.
+ *
  * Called by main; owns everything it creates and frees it before return.
  */
 #ifndef AG_CONTROLLER_CONTROLLER_H
@@ -48,6 +58,11 @@ struct controller_opts {
 	const char *watch_label_selector;
 	const char *events_addr;
 	const char *instance;		/* $HOSTNAME, the pod name */
+	bool leader_election;
+	bool leader_release_on_cancel;
+	int64_t leader_lease_duration, leader_renew_deadline;
+	int64_t leader_retry_period;
+	const char *leader_namespace;	/* NULL or "": the kubeconfig's */
 	char *const *envp;
 };
 

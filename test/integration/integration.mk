@@ -9,11 +9,13 @@ $(BUILD)/release/integration/%: $(BUILD)/release/obj/test/integration/%.o $(BUIL
 integration-%: $(BUILD)/release/integration/% plane-build
 	@test/integration/$*.sh
 
-# The controller suite is a script only: it runs bin/artifact-generator.
-integration-controller: $(BIN)/artifact-generator plane-build
-	@test/integration/controller.sh
-
-# The manifests suite is a script only: it renders and applies manifests/
-# and runs bin/artifact-generator under the admission policy.
-integration-manifests: $(BIN)/artifact-generator plane-build
-	@test/integration/manifests.sh
+# Script-only suites (a test/integration/<name>.sh without a <name>.c, such
+# as controller, controller_smoke, manifests, leader) run bin/artifact-generator
+# themselves: `make integration-<name>` builds it first.
+INTEGRATION_PROGRAMS := $(patsubst test/integration/%.c,%,$(wildcard test/integration/*.c))
+INTEGRATION_SCRIPTS := $(patsubst test/integration/%.sh,%,$(filter-out %_lib.sh,$(wildcard test/integration/*.sh)))
+define integration_script_rule
+integration-$(1): $$(BIN)/artifact-generator plane-build
+	@test/integration/$(1).sh
+endef
+$(foreach s,$(filter-out $(INTEGRATION_PROGRAMS),$(INTEGRATION_SCRIPTS)),$(eval $(call integration_script_rule,$(s))))
