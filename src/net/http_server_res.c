@@ -146,6 +146,7 @@ res_op_done(struct http_res *res, int status)
 {
 	http_res_cb cb = res->cb;
 	void *data = res->cbdata;
+	bool fin;
 
 	if (status < 0 && !res->failed) {
 		res->failed = true;
@@ -155,14 +156,14 @@ res_op_done(struct http_res *res, int status)
 	res->cb = NULL;
 	if (res->c != NULL)
 		srv_timer_arm(res->c, SRV_T_NONE);
+	/* End already asked for (or an internal write): finish after the
+	 * callback. Otherwise res may be gone once the callback returns. */
+	fin = res->end_after_op || (cb == NULL && res->ended);
+	res->end_after_op = false;
 	if (cb != NULL)
 		cb(res, status, data);
-	else if (res->ended)
+	if (fin)
 		res_finish(res);
-	if (cb != NULL && res->end_after_op) {
-		res->end_after_op = false;
-		res_finish(res);
-	}
 }
 
 /* Completes an operation later from the loop (failed or HEAD writes). */
