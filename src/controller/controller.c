@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "controller/artifact_server.h"
 #include "controller/controller.h"
 #include "controller/ea_obj.h"
 #include "controller/gen_obj.h"
@@ -45,6 +46,7 @@ struct ctl {
 	struct storage storage;
 	bool storage_ok;
 	struct fetch_cache *fetch;
+	struct artifact_server *as;	/* --storage-addr */
 	struct build_slots slots;
 	struct queue *queue;
 	struct events_recorder *events;
@@ -386,13 +388,25 @@ guard_fired(uv_timer_t *t)
 }
 
 static void
+as_closed(void *data)
+{
+	struct ctl *c = data;
+
+	c->as = NULL;
+	uv_stop(&c->loop);
+}
+
+static void
 drained(void *data, int status)
 {
 	struct ctl *c = data;
 
 	(void)status;
 	log_msg(LOG_INFO, LOGGER, NULL, "reconciles stopped", NULL);
-	uv_stop(&c->loop);
+	if (c->as != NULL)	/* downloads in flight get a second */
+		artifact_server_close(c->as, 1000, as_closed, c);
+	else
+		uv_stop(&c->loop);
 }
 
 static void
@@ -424,6 +438,8 @@ ctl_free(struct ctl *c)
 {
 	if (c->forced)
 		return;
+	if (c->as != NULL)	/* startup failed after it started */
+		artifact_server_close(c->as, 0, NULL, NULL);
 	for (int i = 0; i < N_INF; i++)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
@@ -456,7 +472,10 @@ ctl_start(struct ctl *c, struct err *e)
 	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
 	    c->o->envp, NULL, e) < 0 ||
 	    storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
-	    queue_start(c, e) < 0 || informers_new(c, e) < 0)
+	    queue_start(c, e) < 0 || informers_new(c, e) < 0 ||
+	    artifact_server_start(&c->loop, &(struct artifact_server_opts){
+	    .addr = c->o->storage_addr, .storage = &c->storage }, &c->as,
+	    e) < 0)
 		return -1;
 	caches_bind(c);
 	c->sigterm.data = c->sigint.data = c->guard.data = c;
