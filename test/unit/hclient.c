@@ -143,12 +143,14 @@ hc_exchange(uv_loop_t *loop, int port, const void *req, size_t len,
 int
 hc_count(const struct hc_result *r, const char *needle)
 {
-	const char *p = r->data;
+	const char *p = r->data, *end = r->data + r->len;
+	size_t nl = strlen(needle);
 	int n = 0;
 
-	while ((p = strstr(p, needle)) != NULL) {
+	/* memmem: bodies may hold NUL bytes */
+	while ((p = memmem(p, (size_t)(end - p), needle, nl)) != NULL) {
 		n++;
-		p += strlen(needle);
+		p += nl;
 	}
 	return n;
 }
