@@ -61,7 +61,7 @@ include $(DEPS_STAMP)
 endif
 
 .PHONY: all test unit-test demo fuzz clean deps tools image-check \
-        bench-archive bench-build bench-informer bench-controller
+        bench-archive bench-build bench-informer bench-controller bench-serve
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -146,6 +146,9 @@ bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/releas
 
 bench-controller: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator plane-build
 	@scripts/bench-controller.sh $(BIN)/artifact-generator
+
+bench-serve: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_serve
+	@scripts/bench-serve.sh $(BUILD)/release/bench/bench_serve
 
 # Fuzzing: libFuzzer via clang, each target for FUZZ_SECONDS. The library is
 # compiled once with fuzzer instrumentation (variant "fuzz"), then linked with

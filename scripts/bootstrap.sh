@@ -17,7 +17,7 @@ build_pkgs=(gcc make pkg-config libuv1-dev libyaml-dev zlib1g-dev libtar-dev
 	libmbedtls-dev libjansson-dev node-llhttp)
 test_pkgs=(libcmocka-dev coreutils b3sum tar gzip python3 openssl curl)
 fuzz_pkgs=(clang libclang-rt-14-dev)
-bench_pkgs=(time)
+bench_pkgs=(time wrk nginx)
 
 case "$profile" in
 build) want=("${build_pkgs[@]}") ;;

@@ -56,6 +56,7 @@ main_controller_opts(const struct config *cfg, struct controller_opts *o,
 	o->kube_api_burst = cfg->kube_api_burst;
 	o->storage_path = cfg->storage_path;
 	o->storage_adv_addr = cfg->storage_adv_addr;
+	o->storage_addr = cfg->storage_addr;
 	o->retention_ttl = cfg->artifact_retention_ttl;
 	o->retention_records = cfg->artifact_retention_records;
 	o->concurrent = cfg->concurrent;

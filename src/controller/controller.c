@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "controller/artifact_server.h"
 #include "controller/controller.h"
 #include "controller/ea_obj.h"
 #include "controller/gen_obj.h"
@@ -49,6 +50,7 @@ struct ctl {
 	struct storage storage;
 	bool storage_ok;
 	struct fetch_cache *fetch;
+	struct artifact_server *as;	/* --storage-addr */
 	struct build_slots slots;
 	struct queue *queue;
 	struct events_recorder *events;
@@ -296,6 +298,13 @@ ctl_leading(const struct ctl *c)
 	return c->leader == NULL || kube_leader_leading(c->leader);
 }
 
+/* The artifact server's readiness (GET /): only the leader serves. */
+static bool
+ctl_ready_to_serve(void *data)
+{
+	return ctl_leading(data);
+}
+
 static void
 leader_started(void *data)
 {
@@ -467,8 +476,28 @@ released(void *data)
 	uv_stop(&c->loop);
 }
 
-/* Nothing writes any more: give the lease up (kube_leader_stop releases
- * it with --leader-election-release-on-cancel), then stop. */
+/* Last step of a shutdown: give the lease up (kube_leader_stop releases it
+ * with --leader-election-release-on-cancel), then stop. */
+static void
+leader_release(struct ctl *c)
+{
+	if (c->leader != NULL)
+		kube_leader_stop(c->leader, released, c);
+	else
+		uv_stop(&c->loop);
+}
+
+static void
+as_closed(void *data)
+{
+	struct ctl *c = data;
+
+	c->as = NULL;
+	leader_release(c);
+}
+
+/* Nothing writes any more: the artifact server lets downloads in flight
+ * finish (a second), then the lease goes. */
 static void
 drained(void *data, int status)
 {
@@ -476,10 +505,10 @@ drained(void *data, int status)
 
 	(void)status;
 	log_msg(LOG_INFO, LOGGER, NULL, "reconciles stopped", NULL);
-	if (c->leader != NULL)
-		kube_leader_stop(c->leader, released, c);
+	if (c->as != NULL)	/* downloads in flight get a second */
+		artifact_server_close(c->as, 1000, as_closed, c);
 	else
-		uv_stop(&c->loop);
+		leader_release(c);
 }
 
 static void
@@ -511,6 +540,8 @@ ctl_free(struct ctl *c)
 {
 	if (c->forced)
 		return;
+	if (c->as != NULL)	/* startup failed after it started */
+		artifact_server_close(c->as, 0, NULL, NULL);
 	for (int i = 0; i < N_INF; i++)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
@@ -561,7 +592,10 @@ ctl_start(struct ctl *c, struct err *e)
 	    c->o->envp, NULL, e) < 0 ||
 	    storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
 	    queue_start(c, e) < 0 || informers_new(c, e) < 0 ||
-	    leader_new(c, e) < 0)
+	    leader_new(c, e) < 0 ||
+	    artifact_server_start(&c->loop, &(struct artifact_server_opts){
+	    .addr = c->o->storage_addr, .storage = &c->storage,
+	    .ready = ctl_ready_to_serve, .ready_data = c }, &c->as, e) < 0)
 		return -1;
 	caches_bind(c);
 	c->sigterm.data = c->sigint.data = c->guard.data = c;

@@ -45,6 +45,7 @@ struct controller_opts {
 	double kube_api_qps;
 	int kube_api_burst;
 	const char *storage_path, *storage_adv_addr;
+	const char *storage_addr;	/* the artifact server listens here */
 	enum digest_algo algo;
 	int64_t retention_ttl;
 	int retention_records;

@@ -198,8 +198,12 @@ $(basename "$(jq -r .bundle.path "$work/compose.oracle")")" \
 	check "compose: observedSourcesDigest as source-watcher computes it" \
 		"$(sources_digest "app=$dg,$rg,$(url_of "$tg")" "cfg=$dob,$ro,$(url_of "$to")" "data=$db,$rb,$(url_of "$tb")")" \
 		"$(ag_field $ns bundle .status.observedSourcesDigest)"
-	# Serving status.artifact.url over HTTP is the artifact server's job
-	# (issue 9, not built yet); served_matches checks it once it is.
+	local url digest
+	url=$(ea_field $ns bundle .status.artifact.url) digest=$(ea_field $ns bundle .status.artifact.digest)
+	if served_matches "$url" "$digest"; then ok "compose: status.artifact.url serves the artifact (digest matches)"
+	else bad "compose: GET $url does not serve $digest"; fi
+	check "compose: a path outside the published files is 404" 404 \
+		"$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$ct_store_port/externalartifact/$ns/bundle/..%2f..%2fx")"
 }
 
 # ---- decomposition: one service's change re-revisions only its artifact ----------

@@ -70,7 +70,7 @@ spec:
   artifacts: [{name: app, copy: [{from: "@repo/deploy/**", to: "@artifact/"}]}]
 YAML
 "$BIN" --kubeconfig "$PLANE_DIR/controller.kubeconfig" --storage-path "$work/storage" \
-	--storage-adv-addr "127.0.0.1:9" --log-level debug >"$work/ctl.log" 2>&1 &
+	--storage-addr "127.0.0.1:0" --storage-adv-addr "127.0.0.1:9" --log-level debug >"$work/ctl.log" 2>&1 &
 ctl_pid=$!
 ready() { [ "$(k get externalartifact app -n $ns -o jsonpath='{.status.conditions[0].status}')" = True ]; }
 gen_ok() { k get artifactgenerator gen -n $ns -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' | grep -q "reconciliation succeeded, generated 1 artifact(s)"; }
