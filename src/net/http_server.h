@@ -62,6 +62,7 @@
 #define HTTP_SERVER_HEAD_TIMEOUT   10000    /* ms */
 #define HTTP_SERVER_IDLE_TIMEOUT   60000
 #define HTTP_SERVER_WRITE_TIMEOUT  60000
+#define HTTP_SERVER_NO_TIMEOUT     UINT64_MAX   /* a timeout: never */
 
 struct http_server;
 struct http_req;
@@ -160,5 +161,12 @@ bool http_res_failed(const struct http_res *res);
 
 /* Reason phrase for a status ("Not Found"), "" for unknown codes. */
 const char *http_status_reason(int status);
+
+/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of unix seconds into out
+ * (at least HTTP_DATE_LEN bytes); and back: -1 for anything that is not
+ * an IMF-fixdate (the obsolete forms are not accepted). */
+#define HTTP_DATE_LEN 32
+void http_date_format(int64_t unix_s, char *out);
+int http_date_parse(const char *s, int64_t *unix_s);
 
 #endif
