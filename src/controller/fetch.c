@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/fs_tree.h"
+#include "controller/metrics.h"
 
 struct fetch_rm {
 	uv_work_t work;
@@ -141,6 +142,9 @@ fetch_entry_done(struct fetch_entry *en, const char *dir,
 	struct fetch_cache *c = en->c;
 	struct fetch_req *r;
 
+	if (c->o.metrics != NULL)
+		metric_inc(dir != NULL ? c->o.metrics->downloads :
+		    c->o.metrics->download_failures);
 	if (dir != NULL && (en->dir = strdup(dir)) != NULL) {
 		en->state = FETCH_READY;
 	} else {
@@ -329,6 +333,8 @@ fetch_req_start(struct fetch_cache *c, const struct fetch_source *src,
 	r->data = data;
 	r->state = FETCH_REQ_WAIT;
 	TAILQ_INSERT_TAIL(&en->reqs, r, link);
+	if (en->refs > 0 && c->o.metrics != NULL)	/* shared fetch */
+		metric_inc(c->o.metrics->fetch_shared);
 	en->refs++;
 	if (en->state == FETCH_READY) {
 		r->state = FETCH_REQ_NOTIFY;

@@ -57,6 +57,7 @@ struct fetch_cache_opts {
 	/* host[:port] replacing the URLs'; NULL: $SOURCE_CONTROLLER_LOCALHOST
 	 * read at creation; "" for none. Copied. */
 	const char *localhost;
+	const struct ctl_metrics *metrics;	/* optional, borrowed */
 };
 
 /* What to fetch. Strings are copied. */

@@ -32,6 +32,7 @@
 #ifndef AG_CONTROLLER_METRICS_H
 #define AG_CONTROLLER_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,8 +143,21 @@ void ctl_metrics_free(struct ctl_metrics *cm);
  * histogram, and gotk_reconcile_duration_seconds of kind/ns/name. */
 void ctl_metrics_reconciled(const struct ctl_metrics *cm, enum ctl_result r,
     double seconds, const char *kind, const char *ns, const char *name);
+/* Build records of one reconcile: built (archived, bytes) or reused. */
+struct artifact_record;
+void ctl_metrics_built(const struct ctl_metrics *cm,
+    const struct artifact_record *recs, size_t n);
 /* A response of an HTTP server ("artifact", "metrics", "health"). */
 void ctl_metrics_served(const struct ctl_metrics *cm, const char *server,
     int status, uint64_t bytes);
+
+/* The --metrics-addr handler (data: the ctl_metrics): GET /metrics. */
+struct http_req;
+struct http_res;
+void ctl_metrics_handle(void *data, struct http_req *req,
+    struct http_res *res);
+/* An http_served_cb for the artifact server: requests by code, bytes. */
+void ctl_metrics_on_served(void *data, const struct http_req *req,
+    int status, uint64_t bytes, bool ok);
 
 #endif

@@ -14,9 +14,12 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controller/metrics.h"
+#include "engine/build.h"
+#include "net/http_server.h"
 
 #define OURS "artifact_generator_"
 
@@ -233,6 +236,19 @@ ctl_metrics_reconciled(const struct ctl_metrics *cm, enum ctl_result r,
 }
 
 void
+ctl_metrics_built(const struct ctl_metrics *cm,
+    const struct artifact_record *recs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; cm != NULL && i < n; i++) {
+		metric_inc(recs[i].reused ? cm->reused : cm->built);
+		if (!recs[i].reused)
+			metric_add(cm->archived_bytes, (double)recs[i].size);
+	}
+}
+
+void
 ctl_metrics_served(const struct ctl_metrics *cm, const char *server,
     int status, uint64_t bytes)
 {
@@ -243,4 +259,43 @@ ctl_metrics_served(const struct ctl_metrics *cm, const char *server,
 	snprintf(code, sizeof(code), "%d", status);
 	metric_inc(metric_family_with(cm->http_requests, server, code));
 	metric_add(metric_family_with(cm->http_bytes, server), (double)bytes);
+}
+
+/* The --metrics-addr handler: GET/HEAD /metrics in format 0.0.4. */
+void
+ctl_metrics_handle(void *data, struct http_req *req, struct http_res *res)
+{
+	const struct ctl_metrics *cm = data;
+	struct err e;
+	char *text;
+	size_t len;
+
+	if (strcmp(req->path, "/metrics") != 0) {
+		http_res_simple(res, 404, "text/plain; charset=utf-8", NULL,
+		    "404 page not found\n", 19);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && !req->head) {
+		http_res_simple(res, 405, "text/plain; charset=utf-8",
+		    "Allow: GET, HEAD\r\n", "method not allowed\n", 19);
+		return;
+	}
+	if (metrics_render(cm->reg, &text, &len, &e) < 0) {
+		http_res_simple(res, 500, "text/plain; charset=utf-8", NULL,
+		    e.msg, strlen(e.msg));
+		return;
+	}
+	http_res_simple(res, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    NULL, text, len);
+	free(text);
+}
+
+/* The servers' served callback (data: the ctl_metrics). */
+void
+ctl_metrics_on_served(void *data, const struct http_req *req, int status,
+    uint64_t bytes, bool ok)
+{
+	(void)req;
+	(void)ok;
+	ctl_metrics_served(data, "artifact", status, bytes);
 }
