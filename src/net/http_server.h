@@ -133,7 +133,8 @@ void http_server_close(struct http_server *srv, uint64_t grace_ms,
  * which also closes it), Connection: close when the connection will not be
  * kept, then `headers`: zero or more "Name: value\r\n" lines, NULL for none
  * (they must not include Content-Length, Connection, Date or
- * Transfer-Encoding). Sent with the first write or at end. -1 on misuse
+ * Transfer-Encoding). 1xx, 204 and 304 never have a body: their
+ * content_length is taken as 0 and no Content-Length is sent. Sent with the first write or at end. -1 on misuse
  * (already started, header bytes over 8 KiB).
  */
 int http_res_start(struct http_res *res, int status, const char *headers,

@@ -114,8 +114,11 @@ http_res_start(struct http_res *res, int status, const char *headers,
 		return -1;
 	res->started = true;
 	res->status = status;
+	if (status < 200 || status == 204 || status == 304)
+		content_length = 0;     /* never a body, never a length */
 	res->clen = content_length;
-	if (content_length >= 0)
+	if (content_length >= 0 && status >= 200 && status != 204 &&
+	    status != 304)
 		snprintf(cl, sizeof(cl), "Content-Length: %lld\r\n",
 		    (long long)content_length);
 	close = content_length < 0 || res->c == NULL || res->c->close_after;
