@@ -54,7 +54,6 @@ health_new(uv_loop_t *loop, uint64_t tick_ms, uint64_t stale_ms,
 	uv_timer_init(loop, &h->timer);
 	h->timer.data = h;
 	uv_timer_start(&h->timer, tick_cb, tick_ms, tick_ms);
-	uv_unref((uv_handle_t *)&h->timer);	/* never keeps the loop up */
 	return h;
 }
 
