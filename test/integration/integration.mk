@@ -12,3 +12,7 @@ integration-%: $(BUILD)/release/integration/% plane-build
 # The controller suite is a script only: it runs bin/artifact-generator.
 integration-controller: $(BIN)/artifact-generator plane-build
 	@test/integration/controller.sh
+
+# controller_smoke also parses /metrics with promcheck.
+integration-controller_smoke: $(BIN)/artifact-generator $(BUILD)/tools/promcheck plane-build
+	@test/integration/controller_smoke.sh
