@@ -108,10 +108,14 @@ UNIT_release := $(addprefix $(BUILD)/release/test/,$(TEST_NAMES))
 UNIT_asan    := $(addprefix $(BUILD)/asan/test/,$(TEST_NAMES))
 
 # Go-built test programs (archive readers, control plane): see test/tools.
-tools: $(BUILD)/tools/tarcheck
+tools: $(BUILD)/tools/tarcheck $(BUILD)/tools/promcheck
 $(BUILD)/tools/tarcheck: $(shell find test/tools/tarcheck -type f 2>/dev/null)
 	@mkdir -p $(@D)
 	cd test/tools/tarcheck && go build -o $(CURDIR)/$@ .
+# Prometheus' text parser (expfmt), pinned in its go.mod and go.sum.
+$(BUILD)/tools/promcheck: $(shell find test/tools/promcheck -type f 2>/dev/null)
+	@mkdir -p $(@D)
+	cd test/tools/promcheck && go build -o $(CURDIR)/$@ .
 
 include test/tools/plane.mk
 include test/integration/integration.mk

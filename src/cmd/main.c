@@ -70,6 +70,8 @@ main_controller_opts(const struct config *cfg, struct controller_opts *o,
 	o->watch_namespace = cfg->watch_all_namespaces ? NULL : ns;
 	o->watch_label_selector = cfg->watch_label_selector;
 	o->events_addr = cfg->events_addr;
+	o->metrics_addr = cfg->metrics_addr;
+	o->health_addr = cfg->health_addr;
 	o->instance = getenv("HOSTNAME");
 	o->leader_election = cfg->enable_leader_election;
 	o->leader_release_on_cancel = cfg->leader_election_release_on_cancel;

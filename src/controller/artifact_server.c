@@ -25,6 +25,7 @@ struct artifact_server {
 	bool (*ready)(void *data);
 	void *ready_data;
 	struct artifact_server_stats st;
+	const struct ctl_metrics *metrics;
 	void (*close_cb)(void *data);
 	void *close_data;
 };
@@ -404,6 +405,8 @@ as_served(void *data, const struct http_req *q, int status,
 	st->not_modified += status == 304;
 	st->partial += status == 206;
 	st->bytes += bytes;
+	ctl_metrics_served(((struct artifact_server *)data)->metrics,
+	    "artifact", status, bytes);
 }
 
 int
@@ -420,6 +423,7 @@ artifact_server_start(uv_loop_t *loop, const struct artifact_server_opts *o,
 	as->storage = o->storage;
 	as->ready = o->ready;
 	as->ready_data = o->ready_data;
+	as->metrics = o->metrics;
 	ho.addr = o->addr;
 	ho.name = "artifact server (--storage-addr)";
 	if (http_server_new(loop, &ho, as_handle, as, &as->http, e) < 0) {

@@ -31,6 +31,7 @@
 #include <uv.h>
 
 #include "base/err.h"
+#include "controller/metrics.h"
 #include "net/http_server.h"
 #include "storage/storage.h"
 
@@ -43,6 +44,7 @@ struct artifact_server_opts {
 	struct storage *storage;        /* not owned */
 	bool (*ready)(void *data);      /* NULL: always ready */
 	void *ready_data;
+	const struct ctl_metrics *metrics;	/* optional, borrowed */
 	struct http_server_opts http;   /* limits; addr and name are set */
 };
 

@@ -22,6 +22,8 @@
 #include "controller/controller.h"
 #include "controller/ea_obj.h"
 #include "controller/gen_obj.h"
+#include "controller/health.h"
+#include "controller/metrics.h"
 #include "controller/reconcile.h"
 #include "controller/source_obj.h"
 #include "engine/build.h"
@@ -55,6 +57,9 @@ struct ctl {
 	struct queue *queue;
 	struct events_recorder *events;
 	struct kube_leader *leader;	/* NULL without leader election */
+	struct ctl_metrics metrics;	/* reg NULL until initialised */
+	struct health *health;
+	struct http_server *msrv, *hsrv;	/* --metrics-addr, --health-addr */
 	struct rc_ctx cx;
 	struct inf_slot inf[N_INF];	/* 0 generators, 1 EAs, 2.. sources */
 	int synced;
@@ -390,7 +395,8 @@ clients_new(struct ctl *c, struct err *e)
 	struct kube_client_opts ko = { .qps = c->o->kube_api_qps,
 	    .burst = c->o->kube_api_burst };
 	struct fetch_cache_opts fo = { .storage = &c->storage,
-	    .retries = c->o->http_retry, .idle_max = FETCH_DEFAULT_IDLE_MAX };
+	    .retries = c->o->http_retry, .idle_max = FETCH_DEFAULT_IDLE_MAX,
+	    .metrics = &c->metrics };
 	struct events_opts eo = { .controller_name = CONTROLLER_NAME,
 	    .instance = c->o->instance, .events_addr = c->o->events_addr };
 
@@ -439,6 +445,48 @@ queue_start(struct ctl *c, struct err *e)
 	cx->retention_ttl = c->o->retention_ttl;
 	cx->retention_records = c->o->retention_records;
 	cx->jobs = build_pool_default_jobs();
+	return 0;
+}
+
+/* ---- metrics and health ---- */
+
+static bool
+ctl_synced(void *data, char *why, size_t len)
+{
+	struct ctl *c = data;
+
+	if (c->started)
+		return true;
+	snprintf(why, len, "informers not synced (%d of %d listed)",
+	    c->synced, N_INF);
+	return false;
+}
+
+static int
+serve(struct ctl *c, const char *addr, const char *name, http_handler_cb h,
+    void *data, struct http_server **out, struct err *e)
+{
+	struct http_server_opts so = { .addr = addr, .name = name };
+
+	if (addr == NULL || *addr == '\0' || strcmp(addr, "0") == 0)
+		return 0;
+	return http_server_new(&c->loop, &so, h, data, out, e);
+}
+
+/* Counted from the start; served once the queue exists. */
+static int
+observe_start(struct ctl *c, struct err *e)
+{
+	queue_set_metrics(c->queue, &c->metrics);
+	c->cx.metrics = &c->metrics;
+	if ((c->health = health_new(&c->loop, 0, 0, e)) == NULL)
+		return -1;
+	health_add_check(c->health, "informers", ctl_synced, c);
+	if (serve(c, c->o->metrics_addr, "metrics server", ctl_metrics_handle,
+	    &c->metrics, &c->msrv, e) < 0 ||
+	    serve(c, c->o->health_addr, "health server", health_handle,
+	    c->health, &c->hsrv, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -542,6 +590,11 @@ ctl_free(struct ctl *c)
 		return;
 	if (c->as != NULL)	/* startup failed after it started */
 		artifact_server_close(c->as, 0, NULL, NULL);
+	if (c->msrv != NULL)
+		http_server_close(c->msrv, 0, NULL, NULL);
+	if (c->hsrv != NULL)
+		http_server_close(c->hsrv, 0, NULL, NULL);
+	health_free(c->health);
 	for (int i = 0; i < N_INF; i++)
 		kube_informer_free(c->inf[i].inf);
 	if (c->queue != NULL)
@@ -560,6 +613,7 @@ ctl_free(struct ctl *c)
 	for (int i = 0; i < 100 && uv_run(&c->loop, UV_RUN_NOWAIT) != 0; i++)
 		;
 	rc_ctx_free(&c->cx);
+	ctl_metrics_free(&c->metrics);
 	if (c->storage_ok)
 		storage_free(&c->storage);
 	kube_config_free(&c->kc);
@@ -590,12 +644,15 @@ ctl_start(struct ctl *c, struct err *e)
 	/* the cluster first: a bad kubeconfig leaves the disk alone */
 	if (kube_config_resolve(&c->kc, c->o->kubeconfig, c->o->kube_context,
 	    c->o->envp, NULL, e) < 0 ||
+	    ctl_metrics_init(&c->metrics, "artifactgenerator",
+	    c->o->concurrent, e) < 0 ||
 	    storage_start(c, e) < 0 || clients_new(c, e) < 0 ||
-	    queue_start(c, e) < 0 || informers_new(c, e) < 0 ||
-	    leader_new(c, e) < 0 ||
+	    queue_start(c, e) < 0 || observe_start(c, e) < 0 ||
+	    informers_new(c, e) < 0 || leader_new(c, e) < 0 ||
 	    artifact_server_start(&c->loop, &(struct artifact_server_opts){
 	    .addr = c->o->storage_addr, .storage = &c->storage,
-	    .ready = ctl_ready_to_serve, .ready_data = c }, &c->as, e) < 0)
+	    .ready = ctl_ready_to_serve, .ready_data = c,
+	    .metrics = &c->metrics }, &c->as, e) < 0)
 		return -1;
 	caches_bind(c);
 	c->sigterm.data = c->sigint.data = c->guard.data = c;

@@ -58,6 +58,7 @@ struct controller_opts {
 	const char *watch_namespace;	/* NULL or "": all */
 	const char *watch_label_selector;
 	const char *events_addr;
+	const char *metrics_addr, *health_addr;	/* NULL, "" or "0": off */
 	const char *instance;		/* $HOSTNAME, the pod name */
 	bool leader_election;
 	bool leader_release_on_cancel;

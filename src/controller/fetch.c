@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/fs_tree.h"
+#include "controller/metrics.h"
 
 struct fetch_rm {
 	uv_work_t work;
@@ -245,6 +246,9 @@ fetch_entry_done(struct fetch_entry *en, const char *dir, uint64_t bytes,
 	struct fetch_cache *c = en->c;
 	struct fetch_req *r;
 
+	if (c->o.metrics != NULL)
+		metric_inc(dir != NULL ? c->o.metrics->downloads :
+		    c->o.metrics->download_failures);
 	if (dir != NULL && (en->dir = strdup(dir)) != NULL) {
 		en->state = FETCH_READY;
 		en->bytes = bytes;
@@ -443,6 +447,8 @@ fetch_req_start(struct fetch_cache *c, const struct fetch_source *src,
 	r->data = data;
 	r->state = FETCH_REQ_WAIT;
 	TAILQ_INSERT_TAIL(&en->reqs, r, link);
+	if (en->refs > 0 && c->o.metrics != NULL)	/* shared fetch */
+		metric_inc(c->o.metrics->fetch_shared);
 	en->refs++;
 	if (en->state == FETCH_READY) {
 		r->state = FETCH_REQ_NOTIFY;

@@ -72,6 +72,7 @@ struct fetch_cache_opts {
 	size_t idle_max;
 	uint64_t idle_max_bytes;
 	uint64_t idle_ttl_ms;
+	const struct ctl_metrics *metrics;	/* optional, borrowed */
 };
 
 /* What to fetch. Strings are copied. */

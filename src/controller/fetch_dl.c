@@ -12,6 +12,7 @@
  * socket read (at most 64 KiB) is short and keeps memory bounded.
  */
 #include "controller/fetch_int.h"
+#include "controller/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -403,6 +404,8 @@ fetch_extract_done(uv_work_t *w, int status)
 	}
 	if (asprintf(&dir, "%s/%s", c->path, name) < 0)
 		dir = NULL;
+	if (c->o.metrics != NULL)
+		metric_add(c->o.metrics->download_bytes, (double)dl->got);
 	fetch_entry_done(dl->en, dir, dl->bytes, NULL);	/* NULL: OOM */
 	free(dir);
 	fetch_dl_end(dl);

@@ -13,6 +13,7 @@
  * Ownership: the queue owns items, slots, the heap and the table; items
  * are freed as soon as nothing refers to them (item_release).
  */
+#include "controller/metrics.h"
 #include "controller/queue.h"
 
 #include <stdbool.h>
@@ -34,6 +35,7 @@ struct queue_item {
 	uint32_t hash;
 	uint32_t heap_idx;		/* HEAP_NONE: not delayed */
 	uint16_t failures;		/* backoff exponent */
+	uint64_t queued;		/* hrtime of the add, for metrics */
 	uint8_t flags;			/* QI_* */
 	char key[];
 };
@@ -44,6 +46,7 @@ struct queue_run {
 	uint64_t deadline;		/* loop ms */
 	bool listed;			/* in the deadline list */
 	bool cancelled;			/* the cancel callback was called */
+	uint64_t started;		/* hrtime, for metrics */
 };
 
 struct queue {
@@ -73,6 +76,7 @@ struct queue {
 	struct queue_run *dl_head, *dl_tail;
 	size_t nrunning;
 
+	const struct ctl_metrics *m;	/* NULL: not counted */
 	uint64_t rng;
 	bool shutdown;
 	bool drained_due;		/* drained not called yet */
@@ -319,12 +323,14 @@ kick(struct queue *q)
 static void
 item_add_now(struct queue *q, struct queue_item *it)
 {
+	if (it->flags & (QI_WAITING | QI_DIRTY))
+		return;
+	metric_inc(q->m != NULL ? q->m->wq_adds : NULL);
+	it->queued = uv_hrtime();
 	if (it->flags & QI_RUNNING) {
 		it->flags |= QI_DIRTY;
 		return;
 	}
-	if (it->flags & QI_WAITING)
-		return;
 	it->flags |= QI_WAITING;
 	it->rnext = NULL;
 	if (q->wait_tail != NULL)
@@ -413,6 +419,9 @@ run_start(struct queue *q)
 	r->item = it;
 	r->cancelled = false;
 	r->listed = false;
+	r->started = uv_hrtime();
+	metric_observe(q->m != NULL ? q->m->wq_queue_duration : NULL,
+	    (double)(r->started - it->queued) / 1e9);
 	it->flags |= QI_RUNNING;
 	q->nrunning++;
 	if (q->cfg.reconcile_timeout > 0)
@@ -698,6 +707,7 @@ result_apply(struct queue *q, struct queue_item *it, enum queue_result res,
 		it->failures = 0;
 		return q->shutdown ? 0 : item_add_after(q, it, after, e);
 	case QUEUE_FAILURE:
+		metric_inc(q->m != NULL ? q->m->wq_retries : NULL);
 		delay = queue_backoff_delay(&q->cfg, it->failures);
 		if (it->failures < UINT16_MAX)
 			it->failures++;
@@ -705,6 +715,57 @@ result_apply(struct queue *q, struct queue_item *it, enum queue_result res,
 	}
 	return err_set(e, "work queue: unknown result %d for \"%s\"",
 	    (int)res, it->key);
+}
+
+/* controller-runtime's reconcile counters and client-go's work duration. */
+static void
+run_count(const struct queue *q, const struct queue_run *r,
+    enum queue_result res)
+{
+	static const enum ctl_result map[] = { [QUEUE_SUCCESS] = CTL_SUCCESS,
+	    [QUEUE_REQUEUE_AFTER] = CTL_REQUEUE_AFTER,
+	    [QUEUE_FAILURE] = CTL_ERROR };
+	const char *key = r->item->key, *slash = strchr(key, '/');
+	char ns[QUEUE_KEY_MAX + 1];
+	double secs;
+
+	if (q->m == NULL || (unsigned)res > QUEUE_FAILURE)
+		return;
+	secs = (double)(uv_hrtime() - r->started) / 1e9;
+	metric_observe(q->m->wq_work_duration, secs);
+	snprintf(ns, sizeof(ns), "%.*s", slash != NULL ? (int)(slash - key) :
+	    0, key);
+	ctl_metrics_reconciled(q->m, map[res], secs, "ArtifactGenerator", ns,
+	    slash != NULL ? slash + 1 : key);
+}
+
+/* The gauges read on demand: depth, active workers, unfinished work. */
+static void
+queue_collect(void *data, struct metrics *reg)
+{
+	const struct queue *q = data;
+	uint64_t now = uv_hrtime(), age, sum = 0, max = 0;
+	int i;
+
+	(void)reg;
+	for (i = 0; i < q->cfg.concurrent; i++) {
+		if (q->runs[i].item == NULL)
+			continue;
+		age = now - q->runs[i].started;
+		sum += age;
+		max = age > max ? age : max;
+	}
+	metric_set(q->m->wq_depth, (double)q->nwaiting);
+	metric_set(q->m->active_workers, (double)q->nrunning);
+	metric_set(q->m->wq_unfinished, (double)sum / 1e9);
+	metric_set(q->m->wq_longest, (double)max / 1e9);
+}
+
+int
+queue_set_metrics(struct queue *q, const struct ctl_metrics *m)
+{
+	q->m = m;
+	return m != NULL ? metrics_on_collect(m->reg, queue_collect, q) : 0;
 }
 
 int
@@ -718,6 +779,7 @@ queue_done(struct queue *q, struct queue_run *r, enum queue_result res,
 		return err_set(e, "work queue: done for a run that is not in "
 		    "flight");
 	it = r->item;
+	run_count(q, r, res);
 	dl_unlink(q, r);
 	r->item = NULL;
 	r->next = q->free_runs;

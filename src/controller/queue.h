@@ -135,6 +135,13 @@ void queue_stats_get(const struct queue *q, struct queue_stats *st);
  * bucket pointer at the table's maximum load), malloc's overhead excluded. */
 size_t queue_mem_per_item(size_t keylen);
 
+/* Counts into m from now on (client-go's workqueue metrics and
+ * controller-runtime's reconcile metrics; gauges through a collect hook of
+ * m->reg, so the queue must outlive renderings). -1 when the registry has
+ * no hook left. */
+struct ctl_metrics;
+int queue_set_metrics(struct queue *q, const struct ctl_metrics *m);
+
 /* The key of a run. */
 const char *queue_run_key(const struct queue_run *run);
 

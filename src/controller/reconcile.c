@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "controller/ea_obj.h"
 #include "controller/gen_obj.h"
+#include "controller/metrics.h"
 #include "controller/reconcile.h"
 #include "controller/source_obj.h"
 #include "controller/status.h"
@@ -869,6 +870,7 @@ build_done(struct build_pool *p, int status, const struct err *e, void *data)
 		    e->cls == ERR_TERMINAL, QUEUE_FAILURE, false);
 	}
 	r->cx->built += r->n_arts;
+	ctl_metrics_built(r->cx->metrics, r->recs, r->n_arts);
 	r->step_i = 0;
 	rc_publish_next(r);
 }

@@ -76,6 +76,7 @@ struct rc_ctx {
 	const struct kube_cache *gens;		/* of struct gen_obj */
 	const struct kube_cache *eas;		/* of struct ea_obj */
 	const struct kube_cache *sources[5];	/* source_kinds order */
+	const struct ctl_metrics *metrics;	/* optional */
 	const char *controller_name;
 	enum digest_algo algo;
 	bool no_cross_namespace_refs;

@@ -69,8 +69,10 @@ spec:
   sources: [{alias: repo, kind: GitRepository, name: repo}]
   artifacts: [{name: app, copy: [{from: "@repo/deploy/**", to: "@artifact/"}]}]
 YAML
+mport=$((port + 1)); hport=$((port + 2))
 "$BIN" --kubeconfig "$PLANE_DIR/controller.kubeconfig" --storage-path "$work/storage" \
-	--storage-addr "127.0.0.1:0" --storage-adv-addr "127.0.0.1:9" --log-level debug >"$work/ctl.log" 2>&1 &
+	--storage-addr "127.0.0.1:0" --storage-adv-addr "127.0.0.1:9" --log-level debug \
+	--metrics-addr "127.0.0.1:$mport" --health-addr "127.0.0.1:$hport" >"$work/ctl.log" 2>&1 &
 ctl_pid=$!
 ready() { [ "$(k get externalartifact app -n $ns -o jsonpath='{.status.conditions[0].status}')" = True ]; }
 gen_ok() { k get artifactgenerator gen -n $ns -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' | grep -q "reconciliation succeeded, generated 1 artifact(s)"; }
@@ -95,6 +97,24 @@ earv2=$(k get externalartifact app -n $ns -o jsonpath='{.metadata.resourceVersio
 [ "$earv1" = "$earv2" ] && ok "no drift: ExternalArtifact not rewritten" || bad "ExternalArtifact rewritten ($earv1 -> $earv2)"
 grep -q "No drift detected" "$work/ctl.log" && ok "no-drift log line" || bad "no no-drift log line"
 : "$rv1"
+# Probes and metrics of the running controller.
+code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }
+[ "$(code "http://127.0.0.1:$hport/healthz")" = 200 ] && ok "/healthz 200" || bad "/healthz"
+[ "$(code "http://127.0.0.1:$hport/readyz")" = 200 ] && ok "/readyz 200 (informers synced)" || bad "/readyz"
+if curl -s -m 5 "http://127.0.0.1:$mport/metrics" >"$work/metrics.txt" &&
+	"$ROOT/build/tools/promcheck" "$work/metrics.txt" >"$work/metrics.lines" 2>&1; then
+	ok "/metrics parses with expfmt ($(wc -l <"$work/metrics.lines") samples)"
+else
+	bad "/metrics: $(head -3 "$work/metrics.lines")"
+fi
+m() { awk -v k="$1" '$1 == k { print $2 }' "$work/metrics.lines"; }
+ctl='{controller="artifactgenerator"'
+[ "$(m "controller_runtime_max_concurrent_reconciles${ctl}}")" = 10 ] && ok "max_concurrent_reconciles 10" || bad "max_concurrent_reconciles"
+[ "$(m "artifact_generator_artifacts_built_total")" -ge 1 ] 2>/dev/null && ok "artifacts_built_total >= 1" || bad "artifacts_built_total"
+[ "$(m "artifact_generator_source_downloads_total")" -ge 1 ] 2>/dev/null && ok "source_downloads_total >= 1" || bad "source_downloads_total"
+n=$(m "gotk_reconcile_duration_seconds_count{kind=\"ArtifactGenerator\",name=\"gen\",namespace=\"$ns\"}")
+[ "${n:-0}" -ge 2 ] && ok "gotk_reconcile_duration_seconds_count $n for gen" || bad "gotk_reconcile_duration_seconds_count '$n'"
+[ "$(m "controller_runtime_reconcile_total${ctl},result=\"error\"}")" = 0 ] && ok "no reconcile errors counted" || bad "reconcile errors counted"
 k delete artifactgenerator gen -n $ns --wait=false >/dev/null
 gone() { ! k get externalartifact app -n $ns >/dev/null 2>&1 && ! k get artifactgenerator gen -n $ns >/dev/null 2>&1; }
 wait_for 20 gone && ok "deletion removed the ExternalArtifact and the finalizer" || bad "deletion"

@@ -19,3 +19,6 @@ integration-$(1): $$(BIN)/artifact-generator plane-build
 	@test/integration/$(1).sh
 endef
 $(foreach s,$(filter-out $(INTEGRATION_PROGRAMS),$(INTEGRATION_SCRIPTS)),$(eval $(call integration_script_rule,$(s))))
+
+# controller_smoke also parses /metrics with promcheck.
+integration-controller_smoke: $(BUILD)/tools/promcheck
