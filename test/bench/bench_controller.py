@@ -300,6 +300,9 @@ def main():
                             "--kubeconfig", env("PLANE_CONTROLLER_KUBECONFIG"),
                             "--storage-path", os.path.join(work, "storage"),
                             "--storage-adv-addr", "127.0.0.1:9090",
+                            # nothing else may need these ports here
+                            "--storage-addr", "127.0.0.1:0",
+                            "--metrics-addr", "0", "--health-addr", "0",
                             "--log-level", "info"],
                            stdout=log, stderr=subprocess.STDOUT)
     figures = {"generators": n, "sources": nsrc}

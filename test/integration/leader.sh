@@ -87,6 +87,7 @@ start() {
 	mkdir -p "$work/storage-$1"
 	RUNTIME_NAMESPACE=flux-system "$BIN" --kubeconfig "$PLANE_DIR/$2" \
 		--storage-path "$work/storage-$1" --storage-adv-addr 127.0.0.1:9 \
+		--storage-addr 127.0.0.1:0 --metrics-addr 0 --health-addr 0 \
 		--enable-leader-election --leader-election-lease-duration=6s \
 		--leader-election-renew-deadline=4s --leader-election-retry-period=1s \
 		--log-level debug >"$work/ctl-$1.log" 2>&1 &
