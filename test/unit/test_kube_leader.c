@@ -336,7 +336,11 @@ test_renewal_past_the_deadline_loses_the_lease(void **state)
 	assert_int_equal(fx_until(&f, &f.lost, 1, 2000), 1);
 	print_message("lost %llu ms after the last successful write\n",
 	    (unsigned long long)(f.lost_at - f.srv.reqs[1].at_ms));
-	assert_true(f.lost_at - f.srv.reqs[1].at_ms >= 390);
+	/* The renew deadline (400 ms) counts from when the write was sent,
+	 * which is before the server stamped it (by the loop's latency: up to
+	 * ~20 ms seen on a loaded machine), so the gap to that stamp may be a
+	 * little under 400 ms, never much less. */
+	assert_true(f.lost_at - f.srv.reqs[1].at_ms >= 350);
 	assert_true(f.lost_at - f.srv.reqs[1].at_ms < 600);
 	assert_false(kube_leader_leading(f.l));
 	n = f.srv.nreq;
