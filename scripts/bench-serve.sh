@@ -20,6 +20,9 @@ store=$work/store d=$store/externalartifact/bench/app
 mkdir -p "$d"
 head -c $((1 << 20)) /dev/urandom >"$d/1m.tar.gz"
 head -c $((50 << 20)) /dev/urandom >"$d/50m.tar.gz"
+# nginx's workers run as nobody: the tree must be readable to them.
+chmod 0755 "$work" "$store" "$store/externalartifact" "$store/externalartifact/bench" "$d"
+chmod 0644 "$d"/*.tar.gz
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ap=$(port) np=$(port)
 "$bin" "$store" "127.0.0.1:$ap" 2>"$work/serve.log" & pids+=($!)
@@ -45,7 +48,10 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$ap/" &&
 rss() { awk '/VmRSS/ {print $2}' /proc/$spid/status; }
 # A Lua-free wrk run; the summary is parsed from its --latency output.
 run() { # NAME URL -> "req/s MiB/s p99 errors"
-	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2" >"$work/$1.wrk" 2>&1
+	# a 50 MiB body shared by 256 connections takes seconds: wrk's
+	# default 2 s timeout would count slow answers as errors
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 60s --latency "$2" \
+		>"$work/$1.wrk" 2>&1
 	awk '
 	/Requests\/sec:/ {rps=$2}
 	/Transfer\/sec:/ {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[A-Za-z]+$/,"",v)
@@ -62,10 +68,11 @@ for f in 1m 50m; do
 	read -r ar am alat aerr < <(run "ag-$f" "http://127.0.0.1:$ap/externalartifact/bench/app/$f.tar.gz")
 	read -r nr nm nlat nerr < <(run "ng-$f" "http://127.0.0.1:$np/externalartifact/bench/app/$f.tar.gz")
 	printf '%-6s %-8s %12s %10s %10s %7s\n' "$f" ours "$ar" "$am" "$alat" "$aerr" "$f" nginx "$nr" "$nm" "$nlat" "$nerr"
-	ratio=$(awk -v a="$am" -v n="$nm" 'BEGIN {printf "%.2f", n > 0 ? a / n : 0}')
+	ratio=$(awk -v a="$am" -v n="$nm" 'BEGIN {printf "%.2f", (n > 0 ? a / n : 0)}')
 	echo "$f: throughput ${ratio}x nginx (goal >= 0.8x)"
 	awk -v r="$ratio" 'BEGIN {exit !(r >= 0.8)}' || fail=1
 	[ "$aerr" = 0 ] || fail=1
+	[ "$nerr" = 0 ] || { echo "bench-serve: nginx answered $nerr errors: the reference run is invalid" >&2; fail=1; }
 done
 growth=$(( ($(rss) - rss0) / 1024 ))
 echo "artifact server RSS growth: ${growth} MiB (goal < 4 MiB)"
