@@ -27,14 +27,14 @@ WAIT=30	# seconds any one convergence may take
 t0=$(date +%s.%N)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ag-demo.XXXXXX")
 export PLANE_DIR=$work/plane
-ctl_pid='' srv_pid=''
+ctl_pid='' srv_pid='' srv_exe=''
 
 step() { awk -v t0="$t0" -v now="$(date +%s.%N)" -v m="$*" 'BEGIN { printf "\n[%5.1f s] %s\n", now - t0, m }'; }
 die() { echo "demo: FAILED: $*" >&2; exit 1; }
 
 # ---- cleanup -------------------------------------------------------------------
 # running PID EXE: PID is alive and still runs EXE (a reused pid is left alone).
-running() { [ -n "$1" ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f "$2")" ]; }
+running() { [ -n "$1" ] && [ -n "$2" ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f "$2")" ]; }
 stop_pid() {
 	local pid=$1 exe=$2 i
 	running "$pid" "$exe" || return 0
@@ -46,15 +46,19 @@ stop_pid() {
 	running "$pid" "$exe" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true
 }
+# fds 3 and 4 keep the demo's stdout and stderr: a trap runs inside the
+# redirections of the command it interrupts (poll's >/dev/null).
+exec 3>&1 4>&2
 finish() {
 	local rc=$?
 	trap - EXIT INT TERM
-	if [ $rc -ne 0 ] && [ -s "$work/controller.log" ]; then
+	exec 1>&3 2>&4
+	if [ $rc -ne 0 ] && [ $rc -ne 130 ] && [ -s "$work/controller.log" ]; then
 		echo "--- last lines of the controller's log" >&2
 		tail -n 20 "$work/controller.log" | cut -c1-300 >&2
 	fi
 	stop_pid "$ctl_pid" "$BIN"
-	stop_pid "$srv_pid" "$(command -v python3)"
+	stop_pid "$srv_pid" "$srv_exe"
 	"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "demo: work dir kept: $work"; else rm -rf "$work"; fi
 	if [ $rc -eq 0 ]; then step "demo: passed, everything it started is stopped"
@@ -62,7 +66,7 @@ finish() {
 	exit $rc
 }
 trap finish EXIT
-trap 'echo; echo "demo: interrupted" >&2; exit 130' INT TERM
+trap 'echo >&3; echo "demo: interrupted" >&4; exit 130' INT TERM
 
 # ---- the API, as the plane's admin ------------------------------------------------
 # api METHOD PATH [BODY [CONTENT-TYPE]]: the answer's body on stdout; fails
@@ -129,6 +133,8 @@ srv_start() {
 	srv_pid=$!
 	poll 10 curl -sf -o /dev/null "http://127.0.0.1:$srv_port/" ||
 		die "the tarball server did not start on 127.0.0.1:$srv_port: $(tail -2 "$work/srv.log")"
+	# python3 may be a wrapper (pyenv) that execs the interpreter: what runs now.
+	srv_exe=$(readlink "/proc/$srv_pid/exe")
 }
 
 # ---- the controller and what it publishes -------------------------------------------
