@@ -162,15 +162,16 @@ artifacts() {
     print(o["metadata"]["name"], a.get("revision", "-"), a.get("digest", "-"), a.get("url", "-"))'
 }
 metric() { curl -sf --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-short() { local d=$1; echo "${d%%:*}:${d#*:}" | cut -c1-19; }
 # print_artifacts FILE: the table of an `artifacts` snapshot, URLs included.
 print_artifacts() {
 	local name rev digest url
 	printf '  %-14s %-26s %-21s %s\n' NAME REVISION DIGEST URL
 	while read -r name rev digest url; do
-		printf '  %-14s %-26s %-21s %s\n' "$name" "$(cut -c1-24 <<<"$rev").." "$(short "$digest").." "$url"
+		printf '  %-14s %-26s %-21s %s\n' "$name" "$(cut -c1-24 <<<"$rev").." "$(cut -c1-19 <<<"$digest").." "$url"
 	done <"$1"
 }
+# hex8 REV-OR-DIGEST: the first 8 hex digits after the last ':'.
+hex8() { cut -c1-8 <<<"${1##*:}"; }
 # print_change BEFORE AFTER: each artifact's revision and digest before and
 # after, and whether its content changed.
 print_change() {
@@ -180,81 +181,100 @@ print_change() {
 		read -r _ rev2 digest2 _ < <(grep "^$name " "$2")
 		what=unchanged
 		[ "$digest" = "$digest2" ] || what="CHANGED"
-		printf '  %-14s %-28s %-28s %s\n' "$name" "${rev: -8} -> ${rev2: -8}" \
-			"${digest: -8} -> ${digest2: -8}" "$what"
+		printf '  %-14s %-28s %-28s %s\n' "$name" "$(hex8 "$rev") -> $(hex8 "$rev2")" \
+			"$(hex8 "$digest") -> $(hex8 "$digest2")" "$what"
 	done <"$1"
 }
 
-# ---- the demo ----------------------------------------------------------------------
-[ -x "$BIN" ] || die "$BIN is not built (make)"
-step "starting a private control plane (etcd + kube-apiserver on loopback, state in $PLANE_DIR)"
-"$ROOT/scripts/plane-up.sh" >"$work/plane-up.log" 2>&1 || { cat "$work/plane-up.log" >&2; die "plane-up"; }
-grep '^plane-up: .* ready in' "$work/plane-up.log" | sed 's/^/  /'
-set -a
-# shellcheck disable=SC1091
-. "$PLANE_DIR/plane.env"
-set +a
-mapfile -t ports < <(plane_free_ports 4) && [ ${#ports[@]} -eq 4 ] || die "no free loopback ports"
-srv_port=${ports[0]} store_port=${ports[1]} metrics_port=${ports[2]} health_port=${ports[3]}
-
-step "serving examples/sources as tarballs on http://127.0.0.1:$srv_port (as source-controller would)"
-srv_start
-mkdir -p "$work/trees"
-cp -r "$ROOT/examples/sources/platform" "$work/trees/platform"	# changed below, in this copy
-api POST /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$NS\"}}" >/dev/null
-git_spec='{"interval":"1m","url":"https://example.invalid/repo.git","ref":{"branch":"main"}}'
-source_create ocirepositories OCIRepository podinfo-chart '{"interval":"1m","url":"oci://example.invalid/charts/podinfo"}'
-source_create gitrepositories GitRepository fleet-config "$git_spec"
-source_create gitrepositories GitRepository platform "$git_spec"
-printf '  OCIRepository %s/podinfo-chart  %s\n' "$NS" "$(publish ocirepositories OCIRepository podinfo-chart "$ROOT/examples/sources/chart" 6.7.0)"
-printf '  GitRepository %s/fleet-config   %s\n' "$NS" "$(publish gitrepositories GitRepository fleet-config "$ROOT/examples/sources/overlay" git)"
-printf '  GitRepository %s/platform       %s\n' "$NS" "$(publish gitrepositories GitRepository platform "$work/trees/platform" git)"
-
-step "applying examples/generators/*.yaml"
-for f in "$ROOT"/examples/generators/*.yaml; do
-	api POST "$AG" "$(cat "$f")" application/yaml | py 'print("  ArtifactGenerator %s/%s created" % (d["metadata"]["namespace"], d["metadata"]["name"]))'
-done
-
-step "running the controller: bin/artifact-generator as the service account of manifests/rbac"
-ctl_start
-echo "  artifacts served on http://127.0.0.1:$store_port, metrics on http://127.0.0.1:$metrics_port/metrics"
-echo "  log: $work/controller.log"
-for g in podinfo platform; do
-	poll "$WAIT" ready "$g" || die "generator $NS/$g not Ready within $WAIT s: $(api GET "$AG/$g" | head -c 600)"
-done
-step "both generators are Ready; the ExternalArtifacts they published:"
-artifacts >"$work/before"
-print_artifacts "$work/before"
-
-read -r name _ digest url < <(grep '^podinfo-prod ' "$work/before")
-step "downloading $name from the controller's artifact server"
-echo "  curl $url"
-curl -sf --max-time 10 -o "$work/$name.tar.gz" "$url" || die "GET $url failed"
-got=sha256:$(sha256sum "$work/$name.tar.gz" | cut -c1-64)
-[ "$got" = "$digest" ] || die "artifact $name: downloaded digest $got, status says $digest"
-echo "  $(stat -c %s "$work/$name.tar.gz") bytes, digest matches status.artifact.digest; tar -tzf:"
-tar -tzf "$work/$name.tar.gz" | sed 's/^/    /'
-echo "  values.yaml (the chart's values with the overlay deep-merged, strategy: Merge):"
-tar -xzOf "$work/$name.tar.gz" ./values.yaml 2>/dev/null | sed 's/^/    /' ||
+# ---- the demo's steps ----------------------------------------------------------------
+# plane_start: the private plane, its env, the demo's loopback ports.
+plane_start() {
+	local ports
+	step "starting a private control plane (etcd + kube-apiserver on loopback, state in $PLANE_DIR)"
+	"$ROOT/scripts/plane-up.sh" >"$work/plane-up.log" 2>&1 || { cat "$work/plane-up.log" >&2; die "plane-up"; }
+	grep '^plane-up: .* ready in' "$work/plane-up.log" | sed 's/^/  /'
+	set -a
+	# shellcheck disable=SC1091
+	. "$PLANE_DIR/plane.env"
+	set +a
+	mapfile -t ports < <(plane_free_ports 4) && [ ${#ports[@]} -eq 4 ] || die "no free loopback ports"
+	srv_port=${ports[0]} store_port=${ports[1]} metrics_port=${ports[2]} health_port=${ports[3]}
+}
+# sources_start: the tarball server and the three Flux sources the examples name.
+sources_start() {
+	local git_spec
+	step "serving examples/sources as tarballs on http://127.0.0.1:$srv_port (as source-controller would)"
+	srv_start
+	mkdir -p "$work/trees"
+	cp -r "$ROOT/examples/sources/platform" "$work/trees/platform"	# changed below, in this copy
+	api POST /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$NS\"}}" >/dev/null
+	git_spec='{"interval":"1m","url":"https://example.invalid/repo.git","ref":{"branch":"main"}}'
+	source_create ocirepositories OCIRepository podinfo-chart '{"interval":"1m","url":"oci://example.invalid/charts/podinfo"}'
+	source_create gitrepositories GitRepository fleet-config "$git_spec"
+	source_create gitrepositories GitRepository platform "$git_spec"
+	printf '  OCIRepository %s/podinfo-chart  %s\n' "$NS" "$(publish ocirepositories OCIRepository podinfo-chart "$ROOT/examples/sources/chart" 6.7.0)"
+	printf '  GitRepository %s/fleet-config   %s\n' "$NS" "$(publish gitrepositories GitRepository fleet-config "$ROOT/examples/sources/overlay" git)"
+	printf '  GitRepository %s/platform       %s\n' "$NS" "$(publish gitrepositories GitRepository platform "$work/trees/platform" git)"
+}
+# generators_run: the examples applied, the controller started, Ready awaited.
+generators_run() {
+	local f g
+	step "applying examples/generators/*.yaml"
+	for f in "$ROOT"/examples/generators/*.yaml; do
+		api POST "$AG" "$(cat "$f")" application/yaml | py 'print("  ArtifactGenerator %s/%s created" % (d["metadata"]["namespace"], d["metadata"]["name"]))'
+	done
+	step "running the controller: bin/artifact-generator as the service account of manifests/rbac"
+	ctl_start
+	echo "  artifacts served on http://127.0.0.1:$store_port, metrics on http://127.0.0.1:$metrics_port/metrics"
+	echo "  log: $work/controller.log"
+	for g in podinfo platform; do
+		poll "$WAIT" ready "$g" || die "generator $NS/$g not Ready within $WAIT s: $(api GET "$AG/$g" | head -c 600)"
+	done
+	step "both generators are Ready; the ExternalArtifacts they published:"
+	artifacts >"$work/before"
+	print_artifacts "$work/before"
+}
+# download NAME: the artifact from the controller's server, checked and listed.
+download() {
+	local name=$1 digest url got
+	read -r _ _ digest url < <(grep "^$name " "$work/before")
+	step "downloading $name from the controller's artifact server"
+	echo "  curl $url"
+	curl -sf --max-time 10 -o "$work/$name.tar.gz" "$url" || die "GET $url failed"
+	got=sha256:$(sha256sum "$work/$name.tar.gz" | cut -c1-64)
+	[ "$got" = "$digest" ] || die "artifact $name: downloaded digest $got, status says $digest"
+	echo "  $(stat -c %s "$work/$name.tar.gz") bytes, digest matches status.artifact.digest; tar -tzf:"
+	tar -tzf "$work/$name.tar.gz" | sed 's/^/    /'
+	echo "  values.yaml (the chart's values with the overlay deep-merged, strategy: Merge):"
 	tar -xzOf "$work/$name.tar.gz" values.yaml | sed 's/^/    /'
+}
+# change_one_app: a file of backend's base in the monorepo, then every
+# artifact before and after.
+change_one_app() {
+	local f=apps/backend/base/deployment.yaml old built0 reused0 built reused
+	step "changing one file of one app in the platform monorepo: $f (image 1.0.0 -> 1.1.0)"
+	built0=$(metric artifact_generator_artifacts_built_total)
+	reused0=$(metric artifact_generator_artifacts_reused_total)
+	old=$(sources_digest platform)
+	sed -i 's/backend:1.0.0/backend:1.1.0/' "$work/trees/platform/$f"
+	echo "  GitRepository $NS/platform now at $(publish gitrepositories GitRepository platform "$work/trees/platform" git)"
+	poll "$WAIT" sources_digest_is_not platform "$old" ||
+		die "generator $NS/platform did not follow the source change within $WAIT s"
+	artifacts >"$work/after"
+	step "after the change (first 8 hex digits of each revision and digest):"
+	print_change "$work/before" "$work/after"
+	built=$(($(metric artifact_generator_artifacts_built_total) - built0))
+	reused=$(($(metric artifact_generator_artifacts_reused_total) - reused0))
+	echo "  the controller archived $built new artifact(s) and reused $reused unchanged (artifact_generator_artifacts_{built,reused}_total)"
+	echo "  Only backend's two artifacts have new content. All six platform artifacts take the monorepo's"
+	echo "  commit as their revision because examples/generators/decomposition.yaml sets revision: \"@platform\";"
+	echo "  without it the revision is latest@<digest of the content> and only backend's two would move."
+}
 
-f=apps/backend/base/deployment.yaml
-step "changing one file of one app in the platform monorepo: $f (image 1.0.0 -> 1.1.0)"
-built0=$(metric artifact_generator_artifacts_built_total)
-reused0=$(metric artifact_generator_artifacts_reused_total)
-old=$(sources_digest platform)
-sed -i 's/backend:1.0.0/backend:1.1.0/' "$work/trees/platform/$f"
-echo "  GitRepository $NS/platform now at $(publish gitrepositories GitRepository platform "$work/trees/platform" git)"
-poll "$WAIT" sources_digest_is_not platform "$old" ||
-	die "generator $NS/platform did not follow the source change within $WAIT s"
-artifacts >"$work/after"
-step "after the change (last 8 characters of each revision and digest):"
-print_change "$work/before" "$work/after"
-built=$(($(metric artifact_generator_artifacts_built_total) - built0))
-reused=$(($(metric artifact_generator_artifacts_reused_total) - reused0))
-echo "  the controller archived $built new artifact(s) and reused $reused unchanged (artifact_generator_artifacts_{built,reused}_total)"
-echo "  Only backend's two artifacts have new content. All six platform artifacts take the monorepo's"
-echo "  commit as their revision because examples/generators/decomposition.yaml sets revision: \"@platform\";"
-echo "  without it the revision is latest@<digest of the content> and only backend's two would move."
-
+[ -x "$BIN" ] || die "$BIN is not built (make)"
+plane_start
+sources_start
+generators_run
+download podinfo-prod
+change_one_app
 step "stopping the controller, the tarball server and the plane"
