@@ -266,9 +266,8 @@ change_one_app() {
 	built=$(($(metric artifact_generator_artifacts_built_total) - built0))
 	reused=$(($(metric artifact_generator_artifacts_reused_total) - reused0))
 	echo "  the controller archived $built new artifact(s) and reused $reused unchanged (artifact_generator_artifacts_{built,reused}_total)"
-	echo "  Only backend's two artifacts have new content. All six platform artifacts take the monorepo's"
-	echo "  commit as their revision because examples/generators/decomposition.yaml sets revision: \"@platform\";"
-	echo "  without it the revision is latest@<digest of the content> and only backend's two would move."
+	echo "  Only backend's two artifacts have new content, so only they get a new revision"
+	echo "  (latest@<digest of the content>; with revision: \"@platform\" every one would carry the commit)."
 }
 
 [ -x "$BIN" ] || die "$BIN is not built (make)"
