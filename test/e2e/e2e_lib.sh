@@ -106,6 +106,9 @@ SH
 	cat >"$work/gitsrv.py" <<'PY'
 import http.server, os, sys
 os.chdir(sys.argv[1])
+# CGI scripts run as the server's user (as root, http.server would drop to
+# nobody, who cannot read the test's private work dir).
+http.server.nobody_uid = os.getuid
 class Handler(http.server.CGIHTTPRequestHandler):
     cgi_directories = ["/cgi-bin"]
     def log_message(self, fmt, *args):
@@ -117,7 +120,7 @@ PY
 }
 git_start() {
 	GIT_PROJECT_ROOT=$e2e_git_root GIT_HTTP_EXPORT_ALL=1 \
-		e2e_spawn gitsrv "$(command -v python3)" "$work/gitsrv.py" "$work/cgi" "$e2e_git_port"
+		e2e_spawn gitsrv /usr/bin/python3 "$work/gitsrv.py" "$work/cgi" "$e2e_git_port"
 	local i
 	for ((i = 0; i < 50; i++)); do
 		curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$e2e_git_port/" && return 0
