@@ -185,6 +185,13 @@ ks_applied() {
 	obj_field "$(ks_path "$1" "$2")" . | jq -e --arg r "$3" '.status.lastAppliedRevision == $r and
 		([.status.conditions[]? | select(.type == "Ready" and .status == "True")] | length == 1)' >/dev/null
 }
+# ks_ready_says NS NAME STATUS TEXT: the Kustomization's Ready condition has
+# STATUS and its message contains TEXT.
+ks_ready_says() {
+	obj_field "$(ks_path "$1" "$2")" . | jq -e --arg s "$3" --arg t "$4" \
+		'[.status.conditions[]? | select(.type == "Ready" and .status == $s and
+		(.message | contains($t)))] | length == 1' >/dev/null
+}
 # ks_status NS NAME: the Kustomization's revision and Ready condition, for FAIL lines.
 ks_status() {
 	obj_field "$(ks_path "$1" "$2")" '[.status.lastAppliedRevision // "-",

@@ -9,7 +9,8 @@
 # downloads the artifact from our server, verifies its digest, unpacks it
 # with Flux's tar reader and applies it. Checks the ConfigMaps exist with the
 # composed data, then that a commit (one changed, one deleted file) flows
-# through to a changed and a pruned ConfigMap. Ends with
+# through to a changed and a pruned ConfigMap; and that kustomize-controller
+# refuses bytes that do not match the artifact's digest. Ends with
 # "flux-compose: N passed, N failed". Harness: e2e_lib.sh.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -94,6 +95,20 @@ check "ConfigMap settings is base's merged with fleet's overlay" '{"region":"eu"
 	"$(cm_data "$APPS" settings)"
 check "the Kustomization's objects carry its labels" "bundle" \
 	"$(obj_field "/api/v1/namespaces/$APPS/configmaps/web" '.metadata.labels["kustomize.toolkit.fluxcd.io/name"]')"
+
+# kustomize-controller verifies the digest of what it downloads from our
+# server: other bytes under the artifact's path fail the Kustomization
+# (nothing applied), the right bytes make it Ready again.
+art=$ct_store/$(ea_field "$NS" bundle .status.artifact.path)
+cp "$art" "$work/bundle.good"
+echo "not the artifact" | gzip -n >"$art"
+reconcile_now "$(ks_path "$NS" bundle)" || bad "requestedAt on Kustomization bundle"
+wait_check "kustomize-controller rejects bytes that do not match the digest" "$W" \
+	ks_ready_says "$NS" bundle False "computed digest doesn't match" || ks_status "$NS" bundle
+cat "$work/bundle.good" >"$art"
+reconcile_now "$(ks_path "$NS" bundle)" || bad "requestedAt on Kustomization bundle"
+wait_check "kustomize-controller is Ready again with the artifact's own bytes" "$W" \
+	ks_ready_says "$NS" bundle True "Applied revision: $rev1" || ks_status "$NS" bundle
 
 # A commit: web changes, old is deleted. It flows git -> source-controller ->
 # artifact-generator -> kustomize-controller -> the ConfigMaps.
