@@ -24,7 +24,7 @@ mkdir -p "$FLUX_BIN"
 # $FLUX_BIN/<last element of MODULE>.
 build() {
 	local dir=$FLUX_MODS/$1 mod=$2 name=${2##*/} v out t0 t1 tmp
-	v=$(flux_version "$dir" "$mod") || exit 1
+	v=$(plane_gomod_version "$dir" "$mod") || exit 1
 	if [ -x "$FLUX_BIN/$name" ]; then
 		say "$name: cached ($FLUX_BIN/$name)"
 		return 0

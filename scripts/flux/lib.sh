@@ -5,7 +5,9 @@
 # files (CRDs) are in the Go module cache. Sourced, never run.
 # Every function that fails prints one line naming what failed and returns 1.
 
-FLUX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../plane/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../plane/lib.sh"
+FLUX_ROOT=$PLANE_ROOT
 FLUX_MODS=$FLUX_ROOT/test/tools/flux
 # The controllers, as "<dir under test/tools/flux> <module>".
 FLUX_CONTROLLERS=(
@@ -13,20 +15,11 @@ FLUX_CONTROLLERS=(
 	"kustomize github.com/fluxcd/kustomize-controller"
 )
 
-# flux_version DIR MODULE: the version DIR/go.mod requires of MODULE.
-flux_version() {
-	local v
-	v=$(awk -v m="$2" '$1 == "require" { $1 = ""; $0 = $0 }
-		$1 == m && $2 ~ /^v[0-9]/ { print $2; exit }' "$1/go.mod")
-	[ -n "$v" ] || { echo "flux: $1/go.mod does not require $2" >&2; return 1; }
-	echo "$v"
-}
-
 # flux_versions: sets FLUX_SC_VERSION, FLUX_KC_VERSION, FLUX_KEY, FLUX_CACHE
 # and FLUX_BIN (where source-controller and kustomize-controller are built).
 flux_versions() {
-	FLUX_SC_VERSION=$(flux_version "$FLUX_MODS/source" github.com/fluxcd/source-controller) || return 1
-	FLUX_KC_VERSION=$(flux_version "$FLUX_MODS/kustomize" github.com/fluxcd/kustomize-controller) || return 1
+	FLUX_SC_VERSION=$(plane_gomod_version "$FLUX_MODS/source" github.com/fluxcd/source-controller) || return 1
+	FLUX_KC_VERSION=$(plane_gomod_version "$FLUX_MODS/kustomize" github.com/fluxcd/kustomize-controller) || return 1
 	local sum
 	sum=$( { cat "$FLUX_MODS"/source/go.mod "$FLUX_MODS"/source/go.sum \
 		"$FLUX_MODS"/kustomize/go.mod "$FLUX_MODS"/kustomize/go.sum; go env GOVERSION; } \
@@ -40,7 +33,7 @@ flux_versions() {
 # version DIR/go.mod pins, downloading it if needed.
 flux_module_dir() {
 	local v json err dir
-	v=$(flux_version "$1" "$2") || return 1
+	v=$(plane_gomod_version "$1" "$2") || return 1
 	json=$(cd "$1" && GOFLAGS=-mod=readonly go mod download -json "$2@$v" 2>&1) || true
 	err=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p')
 	dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
