@@ -1,7 +1,8 @@
 # artifact-generator build.
 #
 # `make`            builds bin/artifact-generator (hardened release build)
-# `make test`       unit suites (plain and ASan+UBSan), then integration suites
+# `make test`       unit suites (plain and ASan+UBSan), then integration suites,
+#                   then end-to-end suites with real Flux (test/e2e)
 # `make demo`       the README's end-to-end demo: the controller on a local plane
 # `make demo-dryrun` the same examples through --dry-run, offline
 # `make fuzz`       every fuzz target for a bounded time
@@ -120,6 +121,7 @@ $(BUILD)/tools/promcheck: $(shell find test/tools/promcheck -type f 2>/dev/null)
 
 include test/tools/plane.mk
 include test/integration/integration.mk
+include test/e2e/e2e.mk
 include test/unit/variants.mk
 include test/fuzz/replay.mk
 
@@ -131,8 +133,8 @@ unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) t
 INTEGRATION := $(sort $(filter-out %_lib.sh,$(wildcard test/integration/*.sh)))
 INTEGRATION_DEPS := plane-build $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
 
-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) $(REPLAY_BINS) tools $(INTEGRATION_DEPS)
-	@scripts/test.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) -- test/fuzz/replay.sh $(INTEGRATION)
+test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) $(REPLAY_BINS) tools $(INTEGRATION_DEPS) $(E2E_DEPS)
+	@scripts/test.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) -- test/fuzz/replay.sh $(INTEGRATION) $(E2E)
 
 # Benchmarks: each prints its figures against a reference run in the same
 # invocation (see scripts/bench-*.sh).

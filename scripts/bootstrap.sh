@@ -15,7 +15,9 @@ profile=${1:-test}
 
 build_pkgs=(gcc make pkg-config libuv1-dev libyaml-dev zlib1g-dev libtar-dev
 	libmbedtls-dev libjansson-dev node-llhttp)
-test_pkgs=(libcmocka-dev coreutils b3sum tar gzip python3 openssl curl)
+# git: the e2e suites serve repositories with git http-backend; jq and
+# python3-yaml: the integration and e2e harnesses read JSON and YAML.
+test_pkgs=(libcmocka-dev coreutils b3sum tar gzip python3 openssl curl git jq python3-yaml)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(time wrk nginx)
 
