@@ -65,6 +65,7 @@ struct ctl {
 	int synced;
 	bool started, stopping;
 	uv_signal_t sigterm, sigint;
+	uv_signal_t sigusr1;		/* logs the heap's figures */
 	uv_timer_t guard;
 	bool forced;		/* the guard fired: exit without freeing */
 	uv_timer_t trim;		/* gives freed heap back when idle */
@@ -574,6 +575,29 @@ on_signal(uv_signal_t *s, int signum)
 	queue_shutdown(c->queue, drained, c);
 }
 
+/*
+ * SIGUSR1: one info line with the heap's figures (mallinfo2), for measuring
+ * memory on a running controller (docs/ARCHITECTURE.md, "Controller memory").
+ * The main arena's in-use and free bytes, mmap'd chunks, and what a trim
+ * could give back from the top.
+ */
+static void
+on_usr1(uv_signal_t *s, int signum)
+{
+	struct mallinfo2 mi = mallinfo2();
+	char v[5][24];
+
+	(void)s;
+	(void)signum;
+	snprintf(v[0], sizeof(v[0]), "%zu", mi.arena);
+	snprintf(v[1], sizeof(v[1]), "%zu", mi.uordblks);
+	snprintf(v[2], sizeof(v[2]), "%zu", mi.fordblks);
+	snprintf(v[3], sizeof(v[3]), "%zu", mi.hblkhd);
+	snprintf(v[4], sizeof(v[4]), "%zu", mi.keepcost);
+	log_msg(LOG_INFO, LOGGER, NULL, "heap", "arena", v[0], "inUse", v[1],
+	    "free", v[2], "mmapped", v[3], "topFree", v[4], NULL);
+}
+
 static void
 close_walk(uv_handle_t *h, void *arg)
 {
@@ -658,6 +682,7 @@ ctl_start(struct ctl *c, struct err *e)
 	c->sigterm.data = c->sigint.data = c->guard.data = c;
 	uv_signal_init(&c->loop, &c->sigterm);
 	uv_signal_init(&c->loop, &c->sigint);
+	uv_signal_init(&c->loop, &c->sigusr1);
 	uv_timer_init(&c->loop, &c->guard);
 	uv_timer_init(&c->loop, &c->trim);
 	c->trim.data = c;
@@ -666,6 +691,8 @@ ctl_start(struct ctl *c, struct err *e)
 	uv_unref((uv_handle_t *)&c->trim);
 	uv_signal_start(&c->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&c->sigint, on_signal, SIGINT);
+	uv_signal_start(&c->sigusr1, on_usr1, SIGUSR1);
+	uv_unref((uv_handle_t *)&c->sigusr1);
 	return kube_client_probe_flowcontrol(c->kube, probe_done, c, NULL, e);
 }
 

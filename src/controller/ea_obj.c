@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pack.h"
 #include "controller/ea_obj.h"
 #include "controller/source_obj.h"
 #include "engine/build.h"
@@ -37,6 +38,28 @@ ea_meta_hash(const json_t *metadata)
 	return hash_obj(h, json_object_get(metadata, "annotations"));
 }
 
+static void
+pack_ea_obj(struct pack *k, void *obj)
+{
+	struct ea_obj *o = obj;
+
+	o->gen_uid = pack_str(k, o->gen_uid);
+	o->ref_kind = pack_str(k, o->ref_kind);
+	o->ref_namespace = pack_str(k, o->ref_namespace);
+	o->ref_name = pack_str(k, o->ref_name);
+	o->digest = pack_str(k, o->digest);
+	o->revision = pack_str(k, o->revision);
+	o->url = pack_str(k, o->url);
+	o->origin_revision = pack_str(k, o->origin_revision);
+}
+
+/* A JSON string's value, borrowed until the projection is packed. */
+static char *
+jstr(const json_t *v)
+{
+	return (char *)json_string_value(v);
+}
+
 void *
 ea_obj_project(const json_t *obj)
 {
@@ -45,45 +68,31 @@ ea_obj_project(const json_t *obj)
 	    "sourceRef");
 	const json_t *art = json_object_get(json_object_get(obj, "status"),
 	    "artifact");
-	struct ea_obj *o = calloc(1, sizeof(*o));
+	struct ea_obj o = {
+		.gen_uid = jstr(json_object_get(json_object_get(md, "labels"),
+		    LABEL_GENERATOR)),
+		.ref_kind = jstr(json_object_get(ref, "kind")),
+		.ref_namespace = jstr(json_object_get(ref, "namespace")),
+		.ref_name = jstr(json_object_get(ref, "name")),
+		.digest = jstr(json_object_get(art, "digest")),
+		.revision = jstr(json_object_get(art, "revision")),
+		.url = jstr(json_object_get(art, "url")),
+		.origin_revision = jstr(json_object_get(json_object_get(art,
+		    "metadata"), METADATA_ORIGIN_REVISION)),
+		.ready = kobj_ready(json_object_get(obj, "status")),
+	};
 
-	if (o == NULL)
+	if (o.gen_uid == NULL)
 		return NULL;
-	o->gen_uid = kobj_strdup(json_object_get(json_object_get(md, "labels"),
-	    LABEL_GENERATOR));
-	o->ref_kind = kobj_strdup(json_object_get(ref, "kind"));
-	o->ref_namespace = kobj_strdup(json_object_get(ref, "namespace"));
-	o->ref_name = kobj_strdup(json_object_get(ref, "name"));
-	o->digest = kobj_strdup(json_object_get(art, "digest"));
-	o->revision = kobj_strdup(json_object_get(art, "revision"));
-	o->url = kobj_strdup(json_object_get(art, "url"));
-	o->origin_revision = kobj_strdup(json_object_get(json_object_get(art,
-	    "metadata"), METADATA_ORIGIN_REVISION));
-	o->ready = kobj_ready(json_object_get(obj, "status"));
-	o->meta_hash = ea_meta_hash(md);
-	if (o->gen_uid == NULL) {
-		ea_obj_free(o);
-		return NULL;
-	}
-	return o;
+	o.meta_hash = ea_meta_hash(md);
+	return pack_run(&o, sizeof(o), pack_ea_obj);
 }
 
+/* One block (base/pack.h). */
 void
 ea_obj_free(void *projection)
 {
-	struct ea_obj *o = projection;
-
-	if (o == NULL)
-		return;
-	free(o->gen_uid);
-	free(o->ref_kind);
-	free(o->ref_namespace);
-	free(o->ref_name);
-	free(o->digest);
-	free(o->revision);
-	free(o->url);
-	free(o->origin_revision);
-	free(o);
+	free(projection);
 }
 
 int
