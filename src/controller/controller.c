@@ -32,7 +32,10 @@
 #include "kube/leader.h"
 
 #define LOGGER "controller"
-#define N_INF (2 + 5)		/* generators, ExternalArtifacts, sources */
+/* generators, ExternalArtifacts (also the source kind of that name, the
+ * last row of source_kinds), the four other source kinds */
+#define N_INF (2 + 4)
+#define EA_KIND 4		/* source_kinds row of ExternalArtifact */
 #define CONTROLLER_TRIM_MS 2000	/* how often an idle controller trims */
 
 struct ctl;
@@ -174,18 +177,27 @@ ea_touch(struct inf_slot *s, const char *ns, const char *name,
 	enqueue(c, ea->ref_namespace, ea->ref_name);
 }
 
+/* An ExternalArtifact is a source (source_* above read its first member)
+ * and, when we published it, one of a generator's outputs. */
 static void
 ea_update(void *data, const char *ns, const char *name, const void *oldp,
     const void *newp)
 {
-	if (ea_obj_changed(oldp, newp))
-		ea_touch(data, ns, name, newp);
+	const struct ea_obj *a = oldp, *b = newp;
+
+	source_update(data, ns, name, &a->src, &b->src);
+	if ((a->gen_uid != NULL || b->gen_uid != NULL) && ea_obj_changed(a, b))
+		ea_touch(data, ns, name, b->gen_uid != NULL ? b : a);
 }
 
 static void
 ea_delete(void *data, const char *ns, const char *name, const void *p)
 {
-	ea_touch(data, ns, name, p);
+	const struct ea_obj *ea = p;
+
+	source_delete(data, ns, name, &ea->src);
+	if (ea->gen_uid != NULL)
+		ea_touch(data, ns, name, ea);
 }
 
 /* ---- sync and errors ---- */
@@ -235,7 +247,8 @@ static const struct kube_informer_handlers gen_h = {
 };
 static const struct kube_informer_handlers ea_h = {
 	.project = ea_obj_project, .free = ea_obj_free,
-	.index = ea_obj_index, .on_update = ea_update, .on_delete = ea_delete,
+	.index = ea_obj_index, .on_add = source_add, .on_update = ea_update,
+	.on_delete = ea_delete,
 	.on_synced = inf_synced, .on_error = inf_error,
 };
 static const struct kube_informer_handlers src_h = {
@@ -250,7 +263,7 @@ inf_new(struct ctl *c, int i, const struct kube_informer_opts *io,
     const struct kube_informer_handlers *h, struct err *e)
 {
 	c->inf[i].c = c;
-	c->inf[i].kind = i >= 2 ? i - 2 : -1;
+	c->inf[i].kind = i >= 2 ? i - 2 : i == 1 ? EA_KIND : -1;
 	return kube_informer_new(&c->inf[i].inf, &c->loop, c->kube, io, h,
 	    &c->inf[i], e);
 }
@@ -266,17 +279,21 @@ informers_new(struct ctl *c, struct err *e)
 
 	if (io.label_selector && io.label_selector[0] == '\0')
 		io.label_selector = NULL;
+	if (source_kinds_n != EA_KIND + 1 ||
+	    strcmp(source_kinds[EA_KIND].kind, "ExternalArtifact") != 0)
+		return err_set(e, "controller: source_kinds must end with "
+		    "ExternalArtifact");
 	if (inf_new(c, 0, &io, &gen_h, e) < 0)
 		return -1;
+	/* every ExternalArtifact, ours (labelled) and any a generator
+	 * composes: one watch and one copy for both */
 	io = (struct kube_informer_opts){ .group = SOURCE_GROUP,
 	    .version = SOURCE_VERSION, .resource = "externalartifacts",
-	    .namespaced = true, .namespace = ns,
-	    .label_selector = LABEL_GENERATOR };
+	    .namespaced = true, .namespace = ns };
 	if (inf_new(c, 1, &io, &ea_h, e) < 0)
 		return -1;
-	for (size_t k = 0; k < source_kinds_n; k++) {
+	for (size_t k = 0; k < EA_KIND; k++) {
 		io.resource = source_kinds[k].resource;
-		io.label_selector = NULL;
 		if (inf_new(c, 2 + (int)k, &io, &src_h, e) < 0)
 			return -1;
 	}
@@ -497,8 +514,10 @@ caches_bind(struct ctl *c)
 {
 	c->cx.gens = kube_informer_cache(c->inf[0].inf);
 	c->cx.eas = kube_informer_cache(c->inf[1].inf);
-	for (size_t k = 0; k < source_kinds_n; k++)
+	for (size_t k = 0; k < EA_KIND; k++)
 		c->cx.sources[k] = kube_informer_cache(c->inf[2 + k].inf);
+	c->cx.sources[EA_KIND] = c->cx.eas;	/* ea_obj starts with a
+						 * source_obj */
 }
 
 /* ---- shutdown ---- */

@@ -43,21 +43,11 @@ pack_ea_obj(struct pack *k, void *obj)
 {
 	struct ea_obj *o = obj;
 
+	source_obj_pack(k, &o->src);
 	o->gen_uid = pack_str(k, o->gen_uid);
 	o->ref_kind = pack_str(k, o->ref_kind);
 	o->ref_namespace = pack_str(k, o->ref_namespace);
 	o->ref_name = pack_str(k, o->ref_name);
-	o->digest = pack_str(k, o->digest);
-	o->revision = pack_str(k, o->revision);
-	o->url = pack_str(k, o->url);
-	o->origin_revision = pack_str(k, o->origin_revision);
-}
-
-/* A JSON string's value, borrowed until the projection is packed. */
-static char *
-jstr(const json_t *v)
-{
-	return (char *)json_string_value(v);
 }
 
 void *
@@ -66,25 +56,17 @@ ea_obj_project(const json_t *obj)
 	const json_t *md = json_object_get(obj, "metadata");
 	const json_t *ref = json_object_get(json_object_get(obj, "spec"),
 	    "sourceRef");
-	const json_t *art = json_object_get(json_object_get(obj, "status"),
-	    "artifact");
 	struct ea_obj o = {
-		.gen_uid = jstr(json_object_get(json_object_get(md, "labels"),
-		    LABEL_GENERATOR)),
-		.ref_kind = jstr(json_object_get(ref, "kind")),
-		.ref_namespace = jstr(json_object_get(ref, "namespace")),
-		.ref_name = jstr(json_object_get(ref, "name")),
-		.digest = jstr(json_object_get(art, "digest")),
-		.revision = jstr(json_object_get(art, "revision")),
-		.url = jstr(json_object_get(art, "url")),
-		.origin_revision = jstr(json_object_get(json_object_get(art,
-		    "metadata"), METADATA_ORIGIN_REVISION)),
-		.ready = kobj_ready(json_object_get(obj, "status")),
+		.gen_uid = kobj_borrow(json_object_get(json_object_get(md,
+		    "labels"), LABEL_GENERATOR)),
+		.ref_kind = kobj_borrow(json_object_get(ref, "kind")),
+		.ref_namespace = kobj_borrow(json_object_get(ref, "namespace")),
+		.ref_name = kobj_borrow(json_object_get(ref, "name")),
 	};
 
-	if (o.gen_uid == NULL)
-		return NULL;
-	o.meta_hash = ea_meta_hash(md);
+	source_obj_view(obj, &o.src);
+	if (o.gen_uid != NULL)
+		o.meta_hash = ea_meta_hash(md);
 	return pack_run(&o, sizeof(o), pack_ea_obj);
 }
 
@@ -100,18 +82,20 @@ ea_obj_index(const void *projection, struct kube_index_keys *keys)
 {
 	const struct ea_obj *o = projection;
 
+	if (o->gen_uid == NULL)
+		return 0;
 	return kube_index_keys_add(keys, "uid/%s", o->gen_uid);
 }
 
 bool
 ea_obj_changed(const struct ea_obj *old, const struct ea_obj *new_)
 {
-	return kobj_differs(old->digest, new_->digest) ||
-	    kobj_differs(old->revision, new_->revision) ||
-	    kobj_differs(old->url, new_->url) ||
-	    kobj_differs(old->origin_revision, new_->origin_revision) ||
+	return kobj_differs(old->src.digest, new_->src.digest) ||
+	    kobj_differs(old->src.revision, new_->src.revision) ||
+	    kobj_differs(old->src.url, new_->src.url) ||
+	    kobj_differs(old->src.origin_revision, new_->src.origin_revision) ||
 	    kobj_differs(old->gen_uid, new_->gen_uid) ||
 	    kobj_differs(old->ref_name, new_->ref_name) ||
 	    kobj_differs(old->ref_namespace, new_->ref_namespace) ||
-	    old->ready != new_->ready || old->meta_hash != new_->meta_hash;
+	    old->src.ready != new_->src.ready || old->meta_hash != new_->meta_hash;
 }

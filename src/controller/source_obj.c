@@ -33,6 +33,12 @@ kobj_strdup(const json_t *v)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+char *
+kobj_borrow(const json_t *v)
+{
+	return (char *)json_string_value(v);
+}
+
 bool
 kobj_ready(const json_t *status)
 {
@@ -49,41 +55,46 @@ kobj_ready(const json_t *status)
 	return false;
 }
 
-static void
-pack_source_obj(struct pack *k, void *obj)
+void
+source_obj_view(const json_t *obj, struct source_obj *o)
 {
-	struct source_obj *o = obj;
+	const json_t *st = json_object_get(obj, "status");
+	const json_t *art = json_object_get(st, "artifact");
 
+	*o = (struct source_obj){ .ready = kobj_ready(st) };
+	if (!json_is_object(art))
+		return;
+	o->url = kobj_borrow(json_object_get(art, "url"));
+	o->digest = kobj_borrow(json_object_get(art, "digest"));
+	o->revision = kobj_borrow(json_object_get(art, "revision"));
+	o->origin_revision = kobj_borrow(json_object_get(json_object_get(art,
+	    "metadata"), METADATA_ORIGIN_REVISION));
+	/* an artifact without them cannot be fetched: none yet */
+	if (o->url == NULL || o->digest == NULL)
+		*o = (struct source_obj){ 0 };
+}
+
+void
+source_obj_pack(struct pack *k, struct source_obj *o)
+{
 	o->url = pack_str(k, o->url);
 	o->digest = pack_str(k, o->digest);
 	o->revision = pack_str(k, o->revision);
 	o->origin_revision = pack_str(k, o->origin_revision);
 }
 
-/* A JSON string's value, borrowed until the projection is packed. */
-static char *
-jstr(const json_t *v)
+static void
+pack_source_obj(struct pack *k, void *obj)
 {
-	return (char *)json_string_value(v);
+	source_obj_pack(k, obj);
 }
 
 void *
 source_obj_project(const json_t *obj)
 {
-	const json_t *st = json_object_get(obj, "status");
-	const json_t *art = json_object_get(st, "artifact");
-	struct source_obj o = { .ready = kobj_ready(st) };
+	struct source_obj o;
 
-	if (json_is_object(art)) {
-		o.url = jstr(json_object_get(art, "url"));
-		o.digest = jstr(json_object_get(art, "digest"));
-		o.revision = jstr(json_object_get(art, "revision"));
-		o.origin_revision = jstr(json_object_get(json_object_get(art,
-		    "metadata"), METADATA_ORIGIN_REVISION));
-		/* an artifact without them cannot be fetched: none yet */
-		if (o.url == NULL || o.digest == NULL)
-			o = (struct source_obj){ 0 };
-	}
+	source_obj_view(obj, &o);
 	return pack_run(&o, sizeof(o), pack_source_obj);
 }
 
