@@ -9,7 +9,8 @@
 # generators, same plane and machine).
 #
 # usage: scripts/bench-controller.sh [BINARY]   (SIZES="100 500 1000",
-#        IDLE_SECONDS=30)
+#        IDLE_SECONDS=30; BENCH_DUMP=DIR keeps the controller's smaps
+#        and log, and its SIGUSR1 heap lines, at start, peak and idle)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$ROOT/bin/artifact-generator}
@@ -46,6 +47,9 @@ for n in $SIZES; do
 		tail -n 20 "$work/controller.log" >&2 || true
 	fi
 	tail -n 1 "$work/out" >>"$results"
+	if [ -n "${BENCH_DUMP:-}" ]; then
+		cp "$work/controller.log" "$BENCH_DUMP/controller.log"
+	fi
 	finish
 	PLANE_DIR=
 	work=

@@ -41,8 +41,11 @@
 
 #include "base/dir_walk.h"
 
-#define TW_IN_SIZE (128 * 1024)
-#define TW_OUT_SIZE (64 * 1024)
+/* Per writer, so per concurrent build (zlib's own state is 256 KiB more):
+ * small enough that three builds at once stay cheap, large enough that a
+ * read or write is rarely a syscall per file block. */
+#define TW_IN_SIZE (32 * 1024)
+#define TW_OUT_SIZE (16 * 1024)
 #define TW_NAME_MAX 4096		/* longest entry name accepted */
 #define TW_TEMP_SUFFIX ".tmp-XXXXXX"	/* STORAGE_TEMP_MARKER + mkstemp */
 #define TW_GZIP_OS_UNIX 3

@@ -32,7 +32,10 @@
 #include "kube/leader.h"
 
 #define LOGGER "controller"
-#define N_INF (2 + 5)		/* generators, ExternalArtifacts, sources */
+/* generators, ExternalArtifacts (also the source kind of that name, the
+ * last row of source_kinds), the four other source kinds */
+#define N_INF (2 + 4)
+#define EA_KIND 4		/* source_kinds row of ExternalArtifact */
 #define CONTROLLER_TRIM_MS 2000	/* how often an idle controller trims */
 
 struct ctl;
@@ -65,6 +68,7 @@ struct ctl {
 	int synced;
 	bool started, stopping;
 	uv_signal_t sigterm, sigint;
+	uv_signal_t sigusr1;		/* logs the heap's figures */
 	uv_timer_t guard;
 	bool forced;		/* the guard fired: exit without freeing */
 	uv_timer_t trim;		/* gives freed heap back when idle */
@@ -173,18 +177,27 @@ ea_touch(struct inf_slot *s, const char *ns, const char *name,
 	enqueue(c, ea->ref_namespace, ea->ref_name);
 }
 
+/* An ExternalArtifact is a source (source_* above read its first member)
+ * and, when we published it, one of a generator's outputs. */
 static void
 ea_update(void *data, const char *ns, const char *name, const void *oldp,
     const void *newp)
 {
-	if (ea_obj_changed(oldp, newp))
-		ea_touch(data, ns, name, newp);
+	const struct ea_obj *a = oldp, *b = newp;
+
+	source_update(data, ns, name, &a->src, &b->src);
+	if ((a->gen_uid != NULL || b->gen_uid != NULL) && ea_obj_changed(a, b))
+		ea_touch(data, ns, name, b->gen_uid != NULL ? b : a);
 }
 
 static void
 ea_delete(void *data, const char *ns, const char *name, const void *p)
 {
-	ea_touch(data, ns, name, p);
+	const struct ea_obj *ea = p;
+
+	source_delete(data, ns, name, &ea->src);
+	if (ea->gen_uid != NULL)
+		ea_touch(data, ns, name, ea);
 }
 
 /* ---- sync and errors ---- */
@@ -234,7 +247,8 @@ static const struct kube_informer_handlers gen_h = {
 };
 static const struct kube_informer_handlers ea_h = {
 	.project = ea_obj_project, .free = ea_obj_free,
-	.index = ea_obj_index, .on_update = ea_update, .on_delete = ea_delete,
+	.index = ea_obj_index, .on_add = source_add, .on_update = ea_update,
+	.on_delete = ea_delete,
 	.on_synced = inf_synced, .on_error = inf_error,
 };
 static const struct kube_informer_handlers src_h = {
@@ -249,7 +263,7 @@ inf_new(struct ctl *c, int i, const struct kube_informer_opts *io,
     const struct kube_informer_handlers *h, struct err *e)
 {
 	c->inf[i].c = c;
-	c->inf[i].kind = i >= 2 ? i - 2 : -1;
+	c->inf[i].kind = i >= 2 ? i - 2 : i == 1 ? EA_KIND : -1;
 	return kube_informer_new(&c->inf[i].inf, &c->loop, c->kube, io, h,
 	    &c->inf[i], e);
 }
@@ -265,17 +279,21 @@ informers_new(struct ctl *c, struct err *e)
 
 	if (io.label_selector && io.label_selector[0] == '\0')
 		io.label_selector = NULL;
+	if (source_kinds_n != EA_KIND + 1 ||
+	    strcmp(source_kinds[EA_KIND].kind, "ExternalArtifact") != 0)
+		return err_set(e, "controller: source_kinds must end with "
+		    "ExternalArtifact");
 	if (inf_new(c, 0, &io, &gen_h, e) < 0)
 		return -1;
+	/* every ExternalArtifact, ours (labelled) and any a generator
+	 * composes: one watch and one copy for both */
 	io = (struct kube_informer_opts){ .group = SOURCE_GROUP,
 	    .version = SOURCE_VERSION, .resource = "externalartifacts",
-	    .namespaced = true, .namespace = ns,
-	    .label_selector = LABEL_GENERATOR };
+	    .namespaced = true, .namespace = ns };
 	if (inf_new(c, 1, &io, &ea_h, e) < 0)
 		return -1;
-	for (size_t k = 0; k < source_kinds_n; k++) {
+	for (size_t k = 0; k < EA_KIND; k++) {
 		io.resource = source_kinds[k].resource;
-		io.label_selector = NULL;
 		if (inf_new(c, 2 + (int)k, &io, &src_h, e) < 0)
 			return -1;
 	}
@@ -496,8 +514,10 @@ caches_bind(struct ctl *c)
 {
 	c->cx.gens = kube_informer_cache(c->inf[0].inf);
 	c->cx.eas = kube_informer_cache(c->inf[1].inf);
-	for (size_t k = 0; k < source_kinds_n; k++)
+	for (size_t k = 0; k < EA_KIND; k++)
 		c->cx.sources[k] = kube_informer_cache(c->inf[2 + k].inf);
+	c->cx.sources[EA_KIND] = c->cx.eas;	/* ea_obj starts with a
+						 * source_obj */
 }
 
 /* ---- shutdown ---- */
@@ -572,6 +592,29 @@ on_signal(uv_signal_t *s, int signum)
 	    "shutting down" : "SIGINT: shutting down", NULL);
 	uv_timer_start(&c->guard, guard_fired, CONTROLLER_SHUTDOWN_MS, 0);
 	queue_shutdown(c->queue, drained, c);
+}
+
+/*
+ * SIGUSR1: one info line with the heap's figures (mallinfo2), for measuring
+ * memory on a running controller (docs/ARCHITECTURE.md, "Controller memory").
+ * The main arena's in-use and free bytes, mmap'd chunks, and what a trim
+ * could give back from the top.
+ */
+static void
+on_usr1(uv_signal_t *s, int signum)
+{
+	struct mallinfo2 mi = mallinfo2();
+	char v[5][24];
+
+	(void)s;
+	(void)signum;
+	snprintf(v[0], sizeof(v[0]), "%zu", mi.arena);
+	snprintf(v[1], sizeof(v[1]), "%zu", mi.uordblks);
+	snprintf(v[2], sizeof(v[2]), "%zu", mi.fordblks);
+	snprintf(v[3], sizeof(v[3]), "%zu", mi.hblkhd);
+	snprintf(v[4], sizeof(v[4]), "%zu", mi.keepcost);
+	log_msg(LOG_INFO, LOGGER, NULL, "heap", "arena", v[0], "inUse", v[1],
+	    "free", v[2], "mmapped", v[3], "topFree", v[4], NULL);
 }
 
 static void
@@ -658,6 +701,7 @@ ctl_start(struct ctl *c, struct err *e)
 	c->sigterm.data = c->sigint.data = c->guard.data = c;
 	uv_signal_init(&c->loop, &c->sigterm);
 	uv_signal_init(&c->loop, &c->sigint);
+	uv_signal_init(&c->loop, &c->sigusr1);
 	uv_timer_init(&c->loop, &c->guard);
 	uv_timer_init(&c->loop, &c->trim);
 	c->trim.data = c;
@@ -666,6 +710,8 @@ ctl_start(struct ctl *c, struct err *e)
 	uv_unref((uv_handle_t *)&c->trim);
 	uv_signal_start(&c->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&c->sigint, on_signal, SIGINT);
+	uv_signal_start(&c->sigusr1, on_usr1, SIGUSR1);
+	uv_unref((uv_handle_t *)&c->sigusr1);
 	return kube_client_probe_flowcontrol(c->kube, probe_done, c, NULL, e);
 }
 

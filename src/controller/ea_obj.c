@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pack.h"
 #include "controller/ea_obj.h"
 #include "controller/source_obj.h"
 #include "engine/build.h"
@@ -37,53 +38,43 @@ ea_meta_hash(const json_t *metadata)
 	return hash_obj(h, json_object_get(metadata, "annotations"));
 }
 
+static void
+pack_ea_obj(struct pack *k, void *obj)
+{
+	struct ea_obj *o = obj;
+
+	source_obj_pack(k, &o->src);
+	o->gen_uid = pack_str(k, o->gen_uid);
+	o->ref_kind = pack_str(k, o->ref_kind);
+	o->ref_namespace = pack_str(k, o->ref_namespace);
+	o->ref_name = pack_str(k, o->ref_name);
+}
+
 void *
 ea_obj_project(const json_t *obj)
 {
 	const json_t *md = json_object_get(obj, "metadata");
 	const json_t *ref = json_object_get(json_object_get(obj, "spec"),
 	    "sourceRef");
-	const json_t *art = json_object_get(json_object_get(obj, "status"),
-	    "artifact");
-	struct ea_obj *o = calloc(1, sizeof(*o));
+	struct ea_obj o = {
+		.gen_uid = kobj_borrow(json_object_get(json_object_get(md,
+		    "labels"), LABEL_GENERATOR)),
+		.ref_kind = kobj_borrow(json_object_get(ref, "kind")),
+		.ref_namespace = kobj_borrow(json_object_get(ref, "namespace")),
+		.ref_name = kobj_borrow(json_object_get(ref, "name")),
+	};
 
-	if (o == NULL)
-		return NULL;
-	o->gen_uid = kobj_strdup(json_object_get(json_object_get(md, "labels"),
-	    LABEL_GENERATOR));
-	o->ref_kind = kobj_strdup(json_object_get(ref, "kind"));
-	o->ref_namespace = kobj_strdup(json_object_get(ref, "namespace"));
-	o->ref_name = kobj_strdup(json_object_get(ref, "name"));
-	o->digest = kobj_strdup(json_object_get(art, "digest"));
-	o->revision = kobj_strdup(json_object_get(art, "revision"));
-	o->url = kobj_strdup(json_object_get(art, "url"));
-	o->origin_revision = kobj_strdup(json_object_get(json_object_get(art,
-	    "metadata"), METADATA_ORIGIN_REVISION));
-	o->ready = kobj_ready(json_object_get(obj, "status"));
-	o->meta_hash = ea_meta_hash(md);
-	if (o->gen_uid == NULL) {
-		ea_obj_free(o);
-		return NULL;
-	}
-	return o;
+	source_obj_view(obj, &o.src);
+	if (o.gen_uid != NULL)
+		o.meta_hash = ea_meta_hash(md);
+	return pack_run(&o, sizeof(o), pack_ea_obj);
 }
 
+/* One block (base/pack.h). */
 void
 ea_obj_free(void *projection)
 {
-	struct ea_obj *o = projection;
-
-	if (o == NULL)
-		return;
-	free(o->gen_uid);
-	free(o->ref_kind);
-	free(o->ref_namespace);
-	free(o->ref_name);
-	free(o->digest);
-	free(o->revision);
-	free(o->url);
-	free(o->origin_revision);
-	free(o);
+	free(projection);
 }
 
 int
@@ -91,18 +82,20 @@ ea_obj_index(const void *projection, struct kube_index_keys *keys)
 {
 	const struct ea_obj *o = projection;
 
+	if (o->gen_uid == NULL)
+		return 0;
 	return kube_index_keys_add(keys, "uid/%s", o->gen_uid);
 }
 
 bool
 ea_obj_changed(const struct ea_obj *old, const struct ea_obj *new_)
 {
-	return kobj_differs(old->digest, new_->digest) ||
-	    kobj_differs(old->revision, new_->revision) ||
-	    kobj_differs(old->url, new_->url) ||
-	    kobj_differs(old->origin_revision, new_->origin_revision) ||
+	return kobj_differs(old->src.digest, new_->src.digest) ||
+	    kobj_differs(old->src.revision, new_->src.revision) ||
+	    kobj_differs(old->src.url, new_->src.url) ||
+	    kobj_differs(old->src.origin_revision, new_->src.origin_revision) ||
 	    kobj_differs(old->gen_uid, new_->gen_uid) ||
 	    kobj_differs(old->ref_name, new_->ref_name) ||
 	    kobj_differs(old->ref_namespace, new_->ref_namespace) ||
-	    old->ready != new_->ready || old->meta_hash != new_->meta_hash;
+	    old->src.ready != new_->src.ready || old->meta_hash != new_->meta_hash;
 }

@@ -1,10 +1,11 @@
 /*
- * ea_obj: the controller's projection of an ExternalArtifact it publishes
- * (the informer selects those labelled source.extensions.fluxcd.io/generator):
- * the generator uid of that label, spec.sourceRef, status.artifact's digest,
- * revision, url and origin revision, and one hash over the labels and
- * annotations, so the reconcile can tell "already says exactly that" without
- * keeping them. The index key is "uid/<generator uid>".
+ * ea_obj: the controller's projection of an ExternalArtifact, from the one
+ * informer that watches them all: as a source (struct source_obj, first
+ * member) for generators composing it, and for those we publish (labelled
+ * source.extensions.fluxcd.io/generator) the generator uid of that label,
+ * spec.sourceRef and one hash over the labels and annotations, so the
+ * reconcile can tell "already says exactly that" without keeping them.
+ * The index key is "uid/<generator uid>" (none when unlabelled).
  *
  * Pure; the informer owns the projections (ea_obj_free).
  */
@@ -16,18 +17,18 @@
 
 #include <jansson.h>
 
+#include "controller/source_obj.h"
 #include "kube/index.h"
 
 struct ea_obj {
-	char *gen_uid;
+	/* first: the same object seen as a source (status.artifact and Ready
+	 * under source_obj's rules), so the one ExternalArtifact informer
+	 * also serves generators that compose ExternalArtifacts */
+	struct source_obj src;
+	char *gen_uid;		/* the label; NULL: not published by us */
 	char *ref_kind;		/* spec.sourceRef */
 	char *ref_namespace;
 	char *ref_name;
-	char *digest;		/* status.artifact; NULL: no status yet */
-	char *revision;
-	char *url;
-	char *origin_revision;
-	bool ready;		/* Ready condition True */
 	uint64_t meta_hash;	/* ea_meta_hash of labels + annotations */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/pack.h"
 #include "controller/gen_obj.h"
 #include "controller/source_obj.h"
 #include "generator/generator_parse.h"
@@ -135,6 +136,115 @@ gen_obj_invalid(const json_t *md, struct gen_obj *o, const struct err *pe)
 	return o->g.name && o->g.namespace && o->invalid ? 0 : -1;
 }
 
+/* ---- one block per projection (base/pack.h) ---- */
+
+static void
+pack_kv(struct pack *k, struct kv_list *l)
+{
+	l->items = pack_mem(k, l->items, l->len * sizeof(*l->items));
+	for (size_t i = 0; i < l->len; i++) {
+		l->items[i].key = pack_str(k, l->items[i].key);
+		l->items[i].value = pack_str(k, l->items[i].value);
+	}
+}
+
+static void
+pack_copy(struct pack *k, struct gen_copy *c)
+{
+	c->from = pack_str(k, c->from);
+	c->to = pack_str(k, c->to);
+	c->exclude = pack_mem(k, c->exclude, c->n_exclude * sizeof(char *));
+	for (size_t i = 0; i < c->n_exclude; i++)
+		c->exclude[i] = pack_str(k, c->exclude[i]);
+}
+
+static void
+pack_artifact(struct pack *k, struct gen_artifact *a)
+{
+	a->name = pack_str(k, a->name);
+	a->revision = pack_str(k, a->revision);
+	a->origin_revision = pack_str(k, a->origin_revision);
+	a->copy = pack_mem(k, a->copy, a->n_copy * sizeof(*a->copy));
+	for (size_t i = 0; i < a->n_copy; i++)
+		pack_copy(k, &a->copy[i]);
+	pack_kv(k, &a->captures);
+}
+
+static void
+pack_generator(struct pack *k, struct generator *g)
+{
+	g->name = pack_str(k, g->name);
+	g->namespace = pack_str(k, g->namespace);
+	g->uid = pack_str(k, g->uid);
+	g->sources = pack_mem(k, g->sources, g->n_sources * sizeof(*g->sources));
+	for (size_t i = 0; i < g->n_sources; i++) {
+		struct gen_source *s = &g->sources[i];
+
+		s->alias = pack_str(k, s->alias);
+		s->kind = pack_str(k, s->kind);
+		s->name = pack_str(k, s->name);
+		s->namespace = pack_str(k, s->namespace);
+	}
+	g->path_pattern = pack_str(k, g->path_pattern);
+	pack_kv(k, &g->labels);
+	pack_kv(k, &g->annotations);
+	g->artifacts = pack_mem(k, g->artifacts,
+	    g->n_artifacts * sizeof(*g->artifacts));
+	for (size_t i = 0; i < g->n_artifacts; i++)
+		pack_artifact(k, &g->artifacts[i]);
+}
+
+static void
+pack_status(struct pack *k, struct gen_status *st)
+{
+	st->inv = pack_mem(k, st->inv, st->n_inv * sizeof(*st->inv));
+	for (size_t i = 0; i < st->n_inv; i++) {
+		struct gen_inv *v = &st->inv[i];
+
+		v->name = pack_str(k, v->name);
+		v->namespace = pack_str(k, v->namespace);
+		v->digest = pack_str(k, v->digest);
+		v->filename = pack_str(k, v->filename);
+	}
+	st->sources_digest = pack_str(k, st->sources_digest);
+	st->last_handled = pack_str(k, st->last_handled);
+	for (int i = 0; i < GEN_COND_N; i++) {
+		struct gen_cond *c = &st->cond[i];
+
+		c->status = pack_str(k, c->status);
+		c->reason = pack_str(k, c->reason);
+		c->message = pack_str(k, c->message);
+		c->last_transition = pack_str(k, c->last_transition);
+	}
+}
+
+static void
+pack_gen_obj(struct pack *k, void *obj)
+{
+	struct gen_obj *o = obj;
+
+	pack_generator(k, &o->g);
+	o->invalid = pack_str(k, o->invalid);
+	o->finalizers = pack_mem(k, o->finalizers,
+	    o->n_finalizers * sizeof(char *));
+	for (size_t i = 0; i < o->n_finalizers; i++)
+		o->finalizers[i] = pack_str(k, o->finalizers[i]);
+	o->requested_at = pack_str(k, o->requested_at);
+	pack_status(k, &o->st);
+}
+
+/* The parsed projection moved into one block (o freed either way). */
+static struct gen_obj *
+gen_obj_pack(struct gen_obj *o)
+{
+	struct gen_obj *p = pack_run(o, sizeof(*o), pack_gen_obj);
+
+	gen_obj_unref(o);
+	if (p != NULL)
+		p->packed = true;
+	return p;
+}
+
 void *
 gen_obj_project(const json_t *obj)
 {
@@ -152,7 +262,7 @@ gen_obj_project(const json_t *obj)
 	if (meta_from_json(md, o) < 0 ||
 	    gen_status_from_json(json_object_get(obj, "status"), &o->st) < 0)
 		goto fail;
-	return o;
+	return gen_obj_pack(o);
 fail:
 	gen_obj_unref(o);
 	return NULL;
@@ -170,6 +280,10 @@ gen_obj_unref(struct gen_obj *o)
 {
 	if (o == NULL || --o->refs > 0)
 		return;
+	if (o->packed) {	/* one block */
+		free(o);
+		return;
+	}
 	generator_free(&o->g);
 	free(o->invalid);
 	for (size_t i = 0; i < o->n_finalizers; i++)

@@ -12,6 +12,7 @@
  * message, so the reconcile can report it (ValidationFailed) instead of the
  * informer skipping the object.
  *
+ * A projection is one allocation (base/pack.h; read-only once built).
  * Projections are reference-counted: the informer's store holds one
  * reference (gen_obj_unref is its free callback), a reconcile in flight
  * holds another, so an update during a reconcile never frees what the
@@ -64,6 +65,7 @@ struct gen_status {
 
 struct gen_obj {
 	unsigned refs;
+	bool packed;			/* one block (base/pack.h) */
 	struct generator g;		/* zeroed but name/namespace when invalid */
 	char *invalid;			/* parse error, or NULL */
 	int64_t generation;

@@ -654,8 +654,8 @@ rc_ea_matches(const struct rc *r, const struct gen_inv *inv)
 	const struct rc_src *s;
 	char rev[DIGEST_STRING_MAX + 8];
 
-	if (ea == NULL || !ea->ready || !str_eq(ea->gen_uid, r->o->g.uid) ||
-	    !str_eq(ea->digest, inv->digest))
+	if (ea == NULL || !ea->src.ready || !str_eq(ea->gen_uid, r->o->g.uid) ||
+	    !str_eq(ea->src.digest, inv->digest))
 		return false;
 	for (size_t i = 0; r->o->g.path_pattern == NULL &&
 	    i < r->o->g.n_artifacts; i++)
@@ -665,10 +665,10 @@ rc_ea_matches(const struct rc *r, const struct gen_inv *inv)
 		return true;
 	snprintf(rev, sizeof(rev), "latest@%s", inv->digest);
 	s = rc_src_by_alias(r, a->revision);
-	if (!str_eq(ea->revision, s ? s->revision : rev))
+	if (!str_eq(ea->src.revision, s ? s->revision : rev))
 		return false;
 	s = rc_src_by_alias(r, a->origin_revision);
-	return s == NULL || str_eq(ea->origin_revision,
+	return s == NULL || str_eq(ea->src.origin_revision,
 	    s->origin ? s->origin : s->revision);
 }
 
@@ -963,10 +963,10 @@ rc_publish_needs(const struct rc *r, const struct artifact_record *rec,
 	    ea->meta_hash != ea_meta_hash(json_object_get(desired,
 	    "metadata")))
 		need |= 1;
-	if (ea == NULL || !ea->ready || !str_eq(ea->digest, rec->digest) ||
-	    !str_eq(ea->revision, rec->revision) ||
-	    !str_eq(ea->url, rec->url) ||
-	    !str_eq(ea->origin_revision, rec_origin(rec)))
+	if (ea == NULL || !ea->src.ready || !str_eq(ea->src.digest, rec->digest) ||
+	    !str_eq(ea->src.revision, rec->revision) ||
+	    !str_eq(ea->src.url, rec->url) ||
+	    !str_eq(ea->src.origin_revision, rec_origin(rec)))
 		need |= 2;
 	return need;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pack.h"
 #include "controller/source_obj.h"
 #include "engine/build.h"
 
@@ -32,6 +33,12 @@ kobj_strdup(const json_t *v)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+char *
+kobj_borrow(const json_t *v)
+{
+	return (char *)json_string_value(v);
+}
+
 bool
 kobj_ready(const json_t *status)
 {
@@ -48,43 +55,54 @@ kobj_ready(const json_t *status)
 	return false;
 }
 
-void *
-source_obj_project(const json_t *obj)
+void
+source_obj_view(const json_t *obj, struct source_obj *o)
 {
 	const json_t *st = json_object_get(obj, "status");
 	const json_t *art = json_object_get(st, "artifact");
-	struct source_obj *o = calloc(1, sizeof(*o));
 
-	if (o == NULL)
-		return NULL;
-	o->ready = kobj_ready(st);
+	*o = (struct source_obj){ .ready = kobj_ready(st) };
 	if (!json_is_object(art))
-		return o;
-	o->url = kobj_strdup(json_object_get(art, "url"));
-	o->digest = kobj_strdup(json_object_get(art, "digest"));
-	o->revision = kobj_strdup(json_object_get(art, "revision"));
-	o->origin_revision = kobj_strdup(json_object_get(json_object_get(art,
+		return;
+	o->url = kobj_borrow(json_object_get(art, "url"));
+	o->digest = kobj_borrow(json_object_get(art, "digest"));
+	o->revision = kobj_borrow(json_object_get(art, "revision"));
+	o->origin_revision = kobj_borrow(json_object_get(json_object_get(art,
 	    "metadata"), METADATA_ORIGIN_REVISION));
-	if (o->url == NULL || o->digest == NULL) {
-		/* an artifact without them cannot be fetched: none yet */
-		source_obj_free(o);
-		return calloc(1, sizeof(struct source_obj));
-	}
-	return o;
+	/* an artifact without them cannot be fetched: none yet */
+	if (o->url == NULL || o->digest == NULL)
+		*o = (struct source_obj){ 0 };
 }
 
 void
+source_obj_pack(struct pack *k, struct source_obj *o)
+{
+	o->url = pack_str(k, o->url);
+	o->digest = pack_str(k, o->digest);
+	o->revision = pack_str(k, o->revision);
+	o->origin_revision = pack_str(k, o->origin_revision);
+}
+
+static void
+pack_source_obj(struct pack *k, void *obj)
+{
+	source_obj_pack(k, obj);
+}
+
+void *
+source_obj_project(const json_t *obj)
+{
+	struct source_obj o;
+
+	source_obj_view(obj, &o);
+	return pack_run(&o, sizeof(o), pack_source_obj);
+}
+
+/* One block (base/pack.h). */
+void
 source_obj_free(void *projection)
 {
-	struct source_obj *o = projection;
-
-	if (o == NULL)
-		return;
-	free(o->url);
-	free(o->digest);
-	free(o->revision);
-	free(o->origin_revision);
-	free(o);
+	free(projection);
 }
 
 bool

@@ -38,6 +38,11 @@ struct source_obj {
 };
 
 void *source_obj_project(const json_t *obj);
+/* The projection of obj with its strings borrowed from obj (valid while
+ * obj is), for projections that embed one (ea_obj), and their packing. */
+void source_obj_view(const json_t *obj, struct source_obj *o);
+struct pack;
+void source_obj_pack(struct pack *k, struct source_obj *o);
 void source_obj_free(void *projection);
 /* True when a generator using the source must look again: the artifact
  * appeared or its digest, revision or origin revision changed. */
@@ -48,6 +53,9 @@ bool source_obj_changed(const struct source_obj *old,
  * copy (NULL when absent or not a string), the Ready condition of a status
  * being True, and string inequality with NULL as a value. */
 char *kobj_strdup(const json_t *v);
+/* A string member's value borrowed from v (NULL when not a string): only
+ * until the projection holding it is packed (base/pack.h). */
+char *kobj_borrow(const json_t *v);
 bool kobj_ready(const json_t *status);
 bool kobj_differs(const char *a, const char *b);
 

@@ -33,6 +33,11 @@
 #define KUBE_DEFAULT_TOKEN_REFRESH_MS 60000
 #define KUBE_DEFAULT_TIMEOUT_MS 60000
 #define KUBE_WATCH_IDLE_NO_TIMEOUT_MS 330000
+/* A pooled connection unused this long is closed: each holds about 33 KiB
+ * of TLS buffers (mbedTLS' fixed 16 KiB in and out records), and an idle
+ * controller needs none but the lease's, renewed every few seconds.
+ * client-go keeps them 90 s; a burst reopens them (one handshake each). */
+#define KUBE_POOL_IDLE_MS 10000
 #define KUBE_ERRBODY_MAX (64u << 10)
 #define KUBE_RETRY_AFTER_MAX_S 60
 #define KUBE_USER_AGENT "artifact-generator/0.1"
@@ -246,6 +251,7 @@ kube_client_new(struct kube_client **out, uv_loop_t *loop,
 		goto fail;
 	ho.response_timeout_ms = c->opts.request_timeout_ms;
 	ho.max_idle_per_endpoint = c->opts.max_inflight;
+	ho.idle_timeout_ms = KUBE_POOL_IDLE_MS;
 	if (http_client_new(&c->http, loop, &ho, e) < 0)
 		goto fail;
 	uv_timer_init(loop, &c->token_timer);

@@ -11,7 +11,7 @@
 #include "net/http_client.h"
 #include "net/http_url.h"
 
-#define HTTP_READ_BUF (64 * 1024)   /* shared by all connections' reads */
+#define HTTP_READ_BUF (16 * 1024)   /* shared by all connections' reads: one TLS record */
 #define HTTP_PLAIN_BUF (16 * 1024)  /* shared TLS plaintext buffer */
 #define HTTP_CHUNK_BUF (16 * 1024)  /* streamed request body chunk */
 #define HTTP_CHUNK_HDR 16           /* room for "<hex>\r\n" */

@@ -39,8 +39,10 @@ struct gc_file {
 
 struct gc_list {
 	struct gc_file *files;
-	int n;
+	int n, cap;		/* grows by doubling, to STORAGE_GC_FILE_LIMIT */
 };
+
+#define GC_LIST_FIRST 8	/* most artifact directories hold one or two */
 
 /* True for the entries storage_gc treats as artifact files. */
 static bool
@@ -55,6 +57,25 @@ gc_is_candidate(int dirfd, const char *name, struct stat *st)
 	return S_ISREG(st->st_mode);
 }
 
+/* Room for one more file; -1 when out of memory. */
+static int
+gc_list_grow(struct gc_list *l)
+{
+	int cap = l->cap == 0 ? GC_LIST_FIRST : l->cap * 2;
+	struct gc_file *f;
+
+	if (l->n < l->cap)
+		return 0;
+	if (cap > STORAGE_GC_FILE_LIMIT)
+		cap = STORAGE_GC_FILE_LIMIT;
+	if ((f = realloc(l->files, (size_t)cap * sizeof(*f))) == NULL)
+		return -1;
+	memset(f + l->cap, 0, (size_t)(cap - l->cap) * sizeof(*f));
+	l->files = f;
+	l->cap = cap;
+	return 0;
+}
+
 /* Reads up to STORAGE_GC_FILE_LIMIT artifact files of dirfd into l. */
 static int
 gc_list_read(int dirfd, struct gc_list *l, struct err *e)
@@ -64,10 +85,7 @@ gc_list_read(int dirfd, struct gc_list *l, struct err *e)
 	DIR *dir;
 	int fd;
 
-	l->files = calloc(STORAGE_GC_FILE_LIMIT, sizeof(*l->files));
-	l->n = 0;
-	if (l->files == NULL)
-		return err_sys(e, ENOMEM, "list artifact files");
+	*l = (struct gc_list){ 0 };
 	if ((fd = dup(dirfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -77,6 +95,10 @@ gc_list_read(int dirfd, struct gc_list *l, struct err *e)
 		if (strlen(de->d_name) > STORAGE_NAME_MAX ||
 		    !gc_is_candidate(dirfd, de->d_name, &st))
 			continue;
+		if (gc_list_grow(l) < 0) {
+			closedir(dir);
+			return err_sys(e, ENOMEM, "list artifact files");
+		}
 		strcpy(l->files[l->n].name, de->d_name);
 		l->files[l->n].mtime = st.st_mtim;
 		l->n++;
@@ -152,7 +174,7 @@ int
 storage_gc(struct storage *s, const struct storage_ref *ref,
     const struct storage_gc_opts *opts, int *deleted, struct err *e)
 {
-	struct gc_list l = { NULL, 0 };
+	struct gc_list l = { 0 };
 	char shown[1024];
 	bool missing;
 	int dirfd, count = 0, rc;

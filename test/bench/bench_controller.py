@@ -188,6 +188,20 @@ def proc_figures(ctl):
             int(st["VmRSS"].split()[0]) / 1024.0, cpu)
 
 
+def dump(ctl, phase):
+    """With BENCH_DUMP=DIR: the controller's smaps_rollup and smaps at this
+    phase copied into DIR, and SIGUSR1 so it logs its heap's figures."""
+    d = os.environ.get("BENCH_DUMP")
+    if not d:
+        return
+    os.makedirs(d, exist_ok=True)
+    for f in ("smaps_rollup", "smaps", "status"):
+        with open("/proc/%d/%s" % (ctl.pid, f)) as src, \
+                open(os.path.join(d, "%s.%s" % (phase, f)), "w") as dst:
+            dst.write(src.read())
+    ctl.send_signal(signal.SIGUSR1)
+
+
 def ready_digest(g):
     """observedSourcesDigest of a Ready generator, else None."""
     st = g.get("status", {})
@@ -309,6 +323,7 @@ def main():
     ok = True
     try:
         time.sleep(1.0)	# informers synced on an empty namespace
+        dump(ctl, "start")
         m0, s0 = api.metrics(), dict(api.sent)
         gens = "/apis/source.extensions.fluxcd.io/v1beta1/namespaces/%s/" \
                "artifactgenerators" % ns
@@ -352,6 +367,7 @@ def main():
                   0.02)
         t_ready = time.time()
         hwm, rss, cpu = proc_figures(ctl)
+        dump(ctl, "peak")
         m1, s1 = api.metrics(), dict(api.sent)
         req = delta(m1, m0, s1, s0)
         writes = sum(v for k, v in req.items() if k in WRITE_VERBS)
@@ -398,6 +414,7 @@ def main():
         idle_req = delta(m3, m2, s3, s2)
         idle_writes = sum(v for k, v in idle_req.items() if k in WRITE_VERBS)
         hwm, rss, cpu = proc_figures(ctl)
+        dump(ctl, "idle")
         figures.update({"idle_rss_mib": round(rss, 1),
                         "idle_writes": idle_writes,
                         "idle_requests": idle_req})

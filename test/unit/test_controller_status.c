@@ -165,11 +165,19 @@ test_ea_obj(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->gen_uid, "u-1");
 	assert_string_equal(e->ref_name, "g");
-	assert_true(e->ready);
+	assert_true(e->src.ready);
+	assert_string_equal(e->src.digest, "sha256:1");
+	assert_string_equal(e->src.url, "u");
 	assert_int_equal(e->meta_hash, ea_meta_hash(json_object_get(a,
 	    "metadata")));
 	assert_false(ea_obj_changed(e, e));
-	assert_null(ea_obj_project(unlabelled));
+	ea_obj_free(e);
+	/* not ours: still a source for generators composing it, no index key */
+	e = ea_obj_project(unlabelled);
+	assert_non_null(e);
+	assert_null(e->gen_uid);
+	assert_null(e->src.url);
+	assert_false(e->src.ready);
 	ea_obj_free(e);
 	json_decref(a);
 	json_decref(unlabelled);
