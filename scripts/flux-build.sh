@@ -23,28 +23,10 @@ mkdir -p "$FLUX_BIN"
 # build DIR MODULE: builds MODULE (pinned by test/tools/flux/DIR/go.mod) into
 # $FLUX_BIN/<last element of MODULE>.
 build() {
-	local dir=$FLUX_MODS/$1 mod=$2 name=${2##*/} v out t0 t1 tmp
+	local dir=$FLUX_MODS/$1 mod=$2 v
 	v=$(plane_gomod_version "$dir" "$mod") || exit 1
-	if [ -x "$FLUX_BIN/$name" ]; then
-		say "$name: cached ($FLUX_BIN/$name)"
-		return 0
-	fi
-	if ! out=$(cd "$dir" && GOFLAGS=-mod=readonly go mod download 2>&1); then
-		printf '%s\n' "$out" | tail -5 >&2
-		die "cannot fetch $mod@$v or its dependencies (test/tools/flux/$1/go.mod, see above): does the Go module proxy serve them?"
-	fi
-	echo "flux-build: building $name ($mod@$v) ..."
-	tmp=$FLUX_BIN/.$name.tmp.$$
-	t0=$(date +%s.%N)
-	if ! (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-		go build -trimpath -ldflags='-s -w' -o "$tmp" "$mod"); then
-		rm -f "$tmp"
-		die "building $mod@$v from test/tools/flux/$1 failed"
-	fi
-	mv -f "$tmp" "$FLUX_BIN/$name"
-	t1=$(date +%s.%N)
-	awk -v n="$name" -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$FLUX_BIN/$name")" \
-		'BEGIN { printf "flux-build: built %s in %.1f s (%.0f MiB)\n", n, b - a, s / 1048576 }'
+	plane_go_build flux-build "$FLUX_BIN" "${mod##*/}" "$dir" "$mod" \
+		"cannot fetch $mod@$v or its dependencies (test/tools/flux/$1/go.mod, see above): does the Go module proxy serve them?"
 }
 
 say "source-controller $FLUX_SC_VERSION, kustomize-controller $FLUX_KC_VERSION"

@@ -18,35 +18,10 @@ bin=$PLANE_CACHE/bin
 mkdir -p "$bin"
 say() { [ "${PLANE_QUIET:-0}" = 1 ] || echo "plane-build: $*"; }
 
-# fetch DIR: downloads every module DIR's go.mod needs, or names what failed.
-fetch() {
-	local out
-	if ! out=$(cd "$1" && go mod download 2>&1); then
-		printf '%s\n' "$out" | tail -5 >&2
-		plane_die "cannot fetch the modules of ${1#"$PLANE_ROOT"/}/go.mod (see above): is the Go module proxy reachable?"
-	fi
-}
-
 # build NAME MODDIR PKG: builds PKG of module MODDIR into $bin/NAME.
 build() {
-	local name=$1 dir=$2 pkg=$3 t0 t1 tmp
-	if [ -x "$bin/$name" ]; then
-		say "$name: cached ($bin/$name)"
-		return 0
-	fi
-	fetch "$dir"
-	echo "plane-build: building $name ($pkg) ..."
-	tmp=$bin/.$name.tmp.$$
-	t0=$(date +%s.%N)
-	if ! (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-		go build -trimpath -ldflags='-s -w' -o "$tmp" "$pkg"); then
-		rm -f "$tmp"
-		plane_die "building $name from ${dir#"$PLANE_ROOT"/} failed"
-	fi
-	mv -f "$tmp" "$bin/$name"
-	t1=$(date +%s.%N)
-	awk -v n="$name" -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$bin/$name")" \
-		'BEGIN { printf "plane-build: built %s in %.1f s (%.0f MiB)\n", n, b - a, s / 1048576 }'
+	plane_go_build plane-build "$bin" "$1" "$2" "$3" \
+		"cannot fetch the modules of ${2#"$PLANE_ROOT"/}/go.mod (see above): is the Go module proxy reachable?"
 }
 
 say "kube-apiserver $KUBE_VERSION, etcd $ETCD_VERSION, $SOURCE_CONTROLLER_MODULE $SOURCE_CONTROLLER_VERSION"

@@ -111,3 +111,35 @@ plane_stop_pidfile() {
 	echo "plane: pid $pid ($exe) ignored TERM for 10 s, killing" >&2
 	kill -KILL "$pid" 2>/dev/null || true
 }
+
+# plane_go_build TAG BINDIR NAME MODDIR PKG FETCH_FAIL: builds PKG of the Go
+# module in MODDIR into BINDIR/NAME (-trimpath, stripped, -mod=readonly; a
+# temp name, then a rename) unless it is there; prints the time it took,
+# prefixed "TAG: ". FETCH_FAIL is the message when the module's dependencies
+# cannot be downloaded. Used by plane-build.sh and flux-build.sh.
+plane_go_build() {
+	local tag=$1 bin=$2 name=$3 dir=$4 pkg=$5 fetch_fail=$6 out t0 t1 tmp
+	if [ -x "$bin/$name" ]; then
+		[ "${PLANE_QUIET:-0}" = 1 ] || [ "${FLUX_QUIET:-0}" = 1 ] ||
+			echo "$tag: $name: cached ($bin/$name)"
+		return 0
+	fi
+	if ! out=$(cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go mod download 2>&1); then
+		printf '%s\n' "$out" | tail -5 >&2
+		echo "$tag: $fetch_fail" >&2
+		exit 1
+	fi
+	echo "$tag: building $name ($pkg) ..."
+	tmp=$bin/.$name.tmp.$$
+	t0=$(date +%s.%N)
+	if ! (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+		go build -trimpath -ldflags='-s -w' -o "$tmp" "$pkg"); then
+		rm -f "$tmp"
+		echo "$tag: building $name ($pkg) from ${dir#"$PLANE_ROOT"/} failed" >&2
+		exit 1
+	fi
+	mv -f "$tmp" "$bin/$name"
+	t1=$(date +%s.%N)
+	awk -v g="$tag" -v n="$name" -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$bin/$name")" \
+		'BEGIN { printf "%s: built %s in %.1f s (%.0f MiB)\n", g, n, b - a, s / 1048576 }'
+}
