@@ -67,6 +67,7 @@ main_controller_opts(const struct config *cfg, struct controller_opts *o,
 	o->max_retry_delay = cfg->max_retry_delay;
 	o->jitter_percent = cfg->interval_jitter_percentage;
 	o->no_cross_namespace_refs = cfg->no_cross_namespace_refs;
+	o->direct_source_fetch = cfg->feature_direct_source_fetch;
 	o->watch_namespace = cfg->watch_all_namespaces ? NULL : ns;
 	o->watch_label_selector = cfg->watch_label_selector;
 	o->events_addr = cfg->events_addr;

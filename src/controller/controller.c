@@ -458,6 +458,7 @@ queue_start(struct ctl *c, struct err *e)
 	cx->controller_name = CONTROLLER_NAME;
 	cx->algo = c->o->algo;
 	cx->no_cross_namespace_refs = c->o->no_cross_namespace_refs;
+	cx->direct_source_fetch = c->o->direct_source_fetch;
 	cx->requeue_dependency = c->o->requeue_dependency;
 	cx->interval = RC_INTERVAL_NS;
 	cx->retention_ttl = c->o->retention_ttl;
@@ -735,6 +736,11 @@ controller_run(const struct controller_opts *o, struct err *e)
 	rc = ctl_start(c, e);
 	if (rc == 0) {
 		log_msg(LOG_INFO, LOGGER, NULL, "controller started", NULL);
+		if (o->direct_source_fetch)
+			log_msg(LOG_INFO, LOGGER, NULL, "DirectSourceFetch "
+			    "feature gate is enabled, sources will be fetched "
+			    "directly from the API server bypassing the cache",
+			    NULL);
 		uv_run(&c->loop, UV_RUN_DEFAULT);
 	}
 	ctl_free(c);

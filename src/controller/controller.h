@@ -55,6 +55,7 @@ struct controller_opts {
 	int64_t min_retry_delay, max_retry_delay;
 	int jitter_percent;
 	bool no_cross_namespace_refs;
+	bool direct_source_fetch;	/* --feature-gates=DirectSourceFetch */
 	const char *watch_namespace;	/* NULL or "": all */
 	const char *watch_label_selector;
 	const char *events_addr;

@@ -57,6 +57,7 @@ struct rc {
 	struct rc_src *src;
 	size_t n_src, fetch_pending;
 	char sources_digest[DIGEST_STRING_MAX];
+	struct observed_source *obs;	/* while a direct observe runs */
 	struct gen_artifact *rendered;
 	const struct gen_artifact *arts;
 	size_t n_arts;
@@ -191,6 +192,8 @@ rc_free_sources(struct rc *r)
 	free(r->src);
 	r->src = NULL;
 	r->n_src = 0;
+	free(r->obs);
+	r->obs = NULL;
 }
 
 static void
@@ -580,46 +583,173 @@ dup_opt(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* Copies what every source's artifact says into r->src; msg on failure. */
+/* Allocates r->src and the observed list for the generator's sources. */
+static int
+rc_observe_alloc(struct rc *r, struct observed_source **obs, char *msg,
+    size_t len)
+{
+	size_t n = r->o->g.n_sources;
+
+	if ((r->src = calloc(n ? n : 1, sizeof(*r->src))) == NULL ||
+	    (*obs = calloc(n ? n : 1, sizeof(**obs))) == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies what source i's artifact says (so) into r->src[i] and obs[i]. */
+static int
+rc_observe_one(struct rc *r, size_t i, const struct source_obj *so,
+    struct observed_source *obs, char *msg, size_t len)
+{
+	const struct gen_source *s = &r->o->g.sources[i];
+	const char *ns = s->namespace ? s->namespace : r->o->g.namespace;
+	struct rc_src *d = &r->src[i];
+
+	d->spec = s;
+	r->n_src = i + 1;
+	d->ns = strdup(ns);
+	d->url = strdup(so->url);
+	d->digest = strdup(so->digest ? so->digest : "");
+	d->revision = dup_opt(so->revision ? so->revision : "");
+	d->origin = dup_opt(so->origin_revision);
+	if (!d->ns || !d->url || !d->digest || !d->revision ||
+	    (so->origin_revision && !d->origin)) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	obs[i] = (struct observed_source){ s->alias, d->digest, d->revision,
+	    d->url };
+	return 0;
+}
+
+/* The sources digest of obs (freed here). */
+static int
+rc_observe_end(struct rc *r, struct observed_source *obs, char *msg,
+    size_t len)
+{
+	int rv = status_sources_digest(obs, r->o->g.n_sources,
+	    r->sources_digest);
+
+	free(obs);
+	if (rv < 0)
+		snprintf(msg, len, "out of memory");
+	return rv < 0 ? -1 : 0;
+}
+
+/* Copies what every source's artifact in the informer stores says into
+ * r->src; msg on failure. */
 static int
 rc_observe(struct rc *r, char *msg, size_t len)
 {
 	const struct generator *g = &r->o->g;
-	struct observed_source *obs;
+	struct observed_source *obs = NULL;
 
-	if ((r->src = calloc(g->n_sources, sizeof(*r->src))) == NULL ||
-	    (obs = calloc(g->n_sources ? g->n_sources : 1, sizeof(*obs))) ==
-	    NULL) {
-		snprintf(msg, len, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < g->n_sources; i++, r->n_src++) {
+	if (rc_observe_alloc(r, &obs, msg, len) < 0)
+		goto fail;
+	for (size_t i = 0; i < g->n_sources; i++) {
 		const struct gen_source *s = &g->sources[i];
 		const char *ns = s->namespace ? s->namespace : g->namespace;
 		const struct source_obj *so = rc_source_lookup(r, s, ns, msg,
 		    len);
-		struct rc_src *d = &r->src[i];
 
-		if (so == NULL)
+		if (so == NULL || rc_observe_one(r, i, so, obs, msg, len) < 0)
 			goto fail;
-		d->spec = s;
-		d->ns = strdup(ns);
-		d->url = strdup(so->url);
-		d->digest = strdup(so->digest);
-		d->revision = dup_opt(so->revision ? so->revision : "");
-		d->origin = dup_opt(so->origin_revision);
-		obs[i] = (struct observed_source){ s->alias, d->digest,
-		    d->revision, d->url };
 	}
-	if (status_sources_digest(obs, g->n_sources, r->sources_digest) < 0) {
-		snprintf(msg, len, "out of memory");
-		goto fail;
-	}
-	free(obs);
-	return 0;
+	return rc_observe_end(r, obs, msg, len);
 fail:
 	free(obs);
 	return -1;
+}
+
+/*
+ * --feature-gates=DirectSourceFetch=true: every source read with a GET at
+ * reconcile time, one after another (source-watcher's APIReader), instead
+ * of from the informer stores; the informers still enqueue on changes. The
+ * same projection and the same failures as rc_observe.
+ */
+#define RC_SRC_MSG_MAX (ERR_MSG_MAX + 512)	/* + kind, namespace, name */
+
+static void rc_observe_direct_next(struct rc *r);
+static void rc_observed(struct rc *r);
+static void rc_observe_failed(struct rc *r, const char *msg);
+
+static void
+source_get_done(void *data, int status, json_t *obj,
+    const struct kube_status *st, const struct err *e)
+{
+	struct rc *r = data;
+	const struct gen_source *s = &r->o->g.sources[r->n_src];
+	const char *ns = s->namespace ? s->namespace : r->o->g.namespace;
+	struct source_obj so;
+	char msg[RC_SRC_MSG_MAX];
+
+	r->req = NULL;
+	if (r->cancelled)
+		return rc_finish_cancelled(r);
+	if (status != KUBE_OK && st->code == 404 && st->message[0] != '\0')
+		return rc_observe_failed(r, st->message);
+	if (status != KUBE_OK) {
+		snprintf(msg, sizeof(msg), "unable to get source '%s/%s': %s",
+		    ns, s->name, e->msg);
+		return rc_observe_failed(r, msg);
+	}
+	source_obj_view(obj, &so);
+	if (so.url == NULL) {
+		snprintf(msg, sizeof(msg), "source '%s/%s/%s' is not ready",
+		    s->kind, ns, s->name);
+		return rc_observe_failed(r, msg);
+	}
+	if (rc_observe_one(r, r->n_src, &so, r->obs, msg, sizeof(msg)) < 0)
+		return rc_observe_failed(r, msg);
+	rc_observe_direct_next(r);
+}
+
+/* GETs source r->n_src, or ends the observe when every one is in. */
+static void
+rc_observe_direct_next(struct rc *r)
+{
+	const struct generator *g = &r->o->g;
+	const struct gen_source *s;
+	struct kube_resource kr;
+	char msg[RC_SRC_MSG_MAX];
+	struct err e;
+	int k;
+
+	if (r->n_src == g->n_sources) {
+		if (rc_observe_end(r, r->obs, msg, sizeof(msg)) < 0) {
+			r->obs = NULL;
+			return rc_observe_failed(r, msg);
+		}
+		r->obs = NULL;
+		return rc_observed(r);
+	}
+	s = &g->sources[r->n_src];
+	if ((k = source_kind_find(s->kind)) < 0) {
+		snprintf(msg, sizeof(msg), "source `%s` kind '%s' not "
+		    "supported", s->name, s->kind);
+		return rc_observe_failed(r, msg);
+	}
+	kr = (struct kube_resource){ .group = SOURCE_GROUP,
+	    .version = SOURCE_VERSION, .resource = source_kinds[k].resource,
+	    .namespaced = true, .name = s->name,
+	    .namespace = s->namespace ? s->namespace : g->namespace };
+	if (kube_get(r->cx->kube, &kr, source_get_done, r, &r->req, &e) < 0) {
+		snprintf(msg, sizeof(msg), "unable to get source '%s/%s': %s",
+		    kr.namespace, s->name, e.msg);
+		return rc_observe_failed(r, msg);
+	}
+}
+
+static void
+rc_observe_direct(struct rc *r)
+{
+	char msg[RC_SRC_MSG_MAX];
+
+	if (rc_observe_alloc(r, &r->obs, msg, sizeof(msg)) < 0)
+		return rc_observe_failed(r, msg);
+	rc_observe_direct_next(r);
 }
 
 /* ---- drift ---- */
@@ -1259,11 +1389,29 @@ rc_main(struct rc *r)
 	}
 	if (rc_validate(r, &reason, msg, sizeof(msg)) < 0)
 		return rc_fail(r, reason, msg, true, QUEUE_SUCCESS, false);
-	if (rc_observe(r, msg + 20, sizeof(msg) - 20) < 0) {
-		memcpy(msg, "get sources failed: ", 20);
-		return rc_fail(r, REASON_SOURCE_FETCH_FAILED, msg, false,
-		    QUEUE_REQUEUE_AFTER, true);
-	}
+	if (r->cx->direct_source_fetch)
+		return rc_observe_direct(r);
+	if (rc_observe(r, msg, sizeof(msg)) < 0)
+		return rc_observe_failed(r, msg);
+	rc_observed(r);
+}
+
+/* Observing failed (msg names the source): Ready=False SourceFetchFailed,
+ * requeue after --requeue-dependency. */
+static void
+rc_observe_failed(struct rc *r, const char *msg)
+{
+	char m[RC_SRC_MSG_MAX + 32];
+
+	snprintf(m, sizeof(m), "get sources failed: %s", msg);
+	rc_fail(r, REASON_SOURCE_FETCH_FAILED, m, false, QUEUE_REQUEUE_AFTER,
+	    true);
+}
+
+/* The sources are in r->src: drift, then fetch or verify. */
+static void
+rc_observed(struct rc *r)
+{
 	if ((r->drift = rc_drift_cheap(r)) != NULL)
 		return rc_fetch(r);
 	rc_queue_work(r, work_verify, after_verify);

@@ -8,7 +8,8 @@
  *   disabled     -> a log line and a trace event, nothing else
  *   validate     -> Ready=False + Stalled=True (ValidationFailed /
  *                   AccessDenied), no retry until the spec changes
- *   observe      -> the sources from the informer stores; missing or
+ *   observe      -> the sources from the informer stores (with
+ *                   DirectSourceFetch: one GET each, in turn); missing or
  *                   without an artifact: Ready=False SourceFetchFailed,
  *                   requeue after --requeue-dependency
  *   drift        -> previous failure, generation, observedSourcesDigest,
@@ -80,6 +81,7 @@ struct rc_ctx {
 	const char *controller_name;
 	enum digest_algo algo;
 	bool no_cross_namespace_refs;
+	bool direct_source_fetch;		/* GET sources, not the stores */
 	int64_t requeue_dependency;		/* ns */
 	int64_t interval;			/* ns */
 	int64_t retention_ttl;			/* ns */

@@ -6,10 +6,16 @@
 # content and the generator's status must say "reconciliation succeeded,
 # generated 1 artifact(s)"; a second reconcile with nothing changed writes
 # nothing; deleting the generator removes the ExternalArtifact and storage.
+# AG_SMOKE_GATES (e.g. DirectSourceFetch=true, as controller_dsf.sh runs it)
+# is passed as --feature-gates: with DirectSourceFetch each reconcile must GET
+# the source from the API server, without it none may (the informer store).
 # Ends with "controller-smoke: N passed, N failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${AG_BIN:-$ROOT/bin/artifact-generator}
+gates=${AG_SMOKE_GATES:-}
+direct=false
+case ",$gates," in *,DirectSourceFetch=true,*) direct=true ;; esac
 export PLANE_DIR
 PLANE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ag-plane-csmoke.XXXXXX")
 work=$(mktemp -d "${TMPDIR:-/tmp}/ag-csmoke.XXXXXX")
@@ -72,7 +78,8 @@ YAML
 mport=$((port + 1)); hport=$((port + 2))
 "$BIN" --kubeconfig "$PLANE_DIR/controller.kubeconfig" --storage-path "$work/storage" \
 	--storage-addr "127.0.0.1:0" --storage-adv-addr "127.0.0.1:9" --log-level debug \
-	--metrics-addr "127.0.0.1:$mport" --health-addr "127.0.0.1:$hport" >"$work/ctl.log" 2>&1 &
+	--metrics-addr "127.0.0.1:$mport" --health-addr "127.0.0.1:$hport" \
+	${gates:+--feature-gates "$gates"} >"$work/ctl.log" 2>&1 &
 ctl_pid=$!
 ready() { [ "$(k get externalartifact app -n $ns -o jsonpath='{.status.conditions[0].status}')" = True ]; }
 gen_ok() { k get artifactgenerator gen -n $ns -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' | grep -q "reconciliation succeeded, generated 1 artifact(s)"; }
@@ -90,9 +97,42 @@ fi
 if tar -tzf "$work/storage/externalartifact/$ns/app/$file" | grep -q 'cm.yaml'; then ok "artifact holds deploy/cm.yaml"; else bad "artifact content"; fi
 rv1=$(k get artifactgenerator gen -n $ns -o jsonpath='{.metadata.resourceVersion}')
 earv1=$(k get externalartifact app -n $ns -o jsonpath='{.metadata.resourceVersion}')
+# source_gets: GETs of one GitRepository the API server has served (the
+# test itself GETs none between two samples).
+source_gets() {
+	k get --raw /metrics | awk '/^apiserver_request_total\{/ && /verb="GET"/ &&
+		/resource="gitrepositories"/ && /scope="resource"/ { n += $NF } END { printf "%d\n", n }'
+}
+gets1=$(source_gets)
 k annotate artifactgenerator gen -n $ns reconcile.fluxcd.io/requestedAt=t1 >/dev/null
 handled() { [ "$(k get artifactgenerator gen -n $ns -o jsonpath='{.status.lastHandledReconcileAt}')" = t1 ]; }
 wait_for 10 handled && ok "requestedAt -> lastHandledReconcileAt" || bad "lastHandledReconcileAt"
+gets2=$(source_gets)
+if $direct; then
+	[ $((gets2 - gets1)) -ge 1 ] && ok "DirectSourceFetch: the reconcile GET the source ($gets1 -> $gets2)" ||
+		bad "DirectSourceFetch: no GET of the source ($gets1 -> $gets2)"
+	grep -q "DirectSourceFetch feature gate is enabled" "$work/ctl.log" && ok "DirectSourceFetch log line" ||
+		bad "no DirectSourceFetch log line"
+else
+	[ "$gets1" = "$gets2" ] && ok "informer store: the reconcile did not GET the source" ||
+		bad "source GET without DirectSourceFetch ($gets1 -> $gets2)"
+fi
+# A generator whose source is missing: SourceFetchFailed naming it.
+k apply -f - >/dev/null <<YAML
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata: {name: gen-missing, namespace: $ns}
+spec:
+  sources: [{alias: repo, kind: GitRepository, name: nope}]
+  artifacts: [{name: missing, copy: [{from: "@repo/**", to: "@artifact/"}]}]
+YAML
+missing() {
+	k get artifactgenerator gen-missing -n $ns -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason} {.status.conditions[?(@.type=="Ready")].message}' |
+		grep -qF 'SourceFetchFailed get sources failed: gitrepositories.source.toolkit.fluxcd.io "nope" not found'
+}
+wait_for 15 missing && ok "missing source: Ready=False SourceFetchFailed naming it" ||
+	bad "missing source: '$(k get artifactgenerator gen-missing -n $ns -o jsonpath='{.status.conditions}')'"
+k delete artifactgenerator gen-missing -n $ns --wait=false >/dev/null
 earv2=$(k get externalartifact app -n $ns -o jsonpath='{.metadata.resourceVersion}')
 [ "$earv1" = "$earv2" ] && ok "no drift: ExternalArtifact not rewritten" || bad "ExternalArtifact rewritten ($earv1 -> $earv2)"
 grep -q "No drift detected" "$work/ctl.log" && ok "no-drift log line" || bad "no no-drift log line"

@@ -20,5 +20,7 @@ integration-$(1): $$(BIN)/artifact-generator plane-build
 endef
 $(foreach s,$(filter-out $(INTEGRATION_PROGRAMS),$(INTEGRATION_SCRIPTS)),$(eval $(call integration_script_rule,$(s))))
 
-# controller_smoke also parses /metrics with promcheck.
+# controller_smoke (and controller_dsf, the same with DirectSourceFetch) parse
+# /metrics with promcheck.
 integration-controller_smoke: $(BUILD)/tools/promcheck
+integration-controller_dsf: $(BUILD)/tools/promcheck
