@@ -54,6 +54,7 @@ void
 build_slots_init(struct build_slots *s, uv_loop_t *loop, unsigned cap)
 {
 	int size;
+	unsigned cpus;
 
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
@@ -61,6 +62,11 @@ build_slots_init(struct build_slots *s, uv_loop_t *loop, unsigned cap)
 	if (cap == 0) {
 		size = controller_pool_size();
 		cap = size > 1 ? (unsigned)size - 1 : 1;
+		/* Each build holds zlib's deflate state (256 KiB) and the tar
+		 * writer: more compressions than CPUs buy no throughput. */
+		cpus = (unsigned)controller_cpu_count();
+		if (cap > cpus)
+			cap = cpus;
 	}
 	s->cap = cap;
 }

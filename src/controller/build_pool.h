@@ -8,7 +8,8 @@
  * Every pool started on one loop draws on one struct build_slots: a cap on
  * the builds occupying pool threads at once, across generators (by default
  * the pool size minus one, so the resolver, source extraction and tree
- * removal are never starved). Waiting pools take turns, one build each, in
+ * removal are never starved, and no more than the CPUs: each build holds
+ * zlib's 256 KiB deflate state, and extra compressions add no throughput). Waiting pools take turns, one build each, in
  * the order they asked (round robin).
  *
  * The records come back in the artifacts' order, whatever order the builds
@@ -45,7 +46,8 @@ struct build_slots {
 	TAILQ_HEAD(, build_pool) waiting;
 };
 
-/* cap 0: controller_pool_size() - 1, at least 1. */
+/* cap 0: controller_pool_size() - 1, at most the CPU count
+ * (controller_cpu_count), at least 1. */
 void build_slots_init(struct build_slots *s, uv_loop_t *loop, unsigned cap);
 
 /* What to build. Everything is borrowed and must stay valid until done_cb

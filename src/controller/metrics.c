@@ -1,7 +1,9 @@
 /*
  * metrics: the registry and the text format 0.0.4 (see metrics.h).
  * A series is one malloc: the struct, its histogram bucket counts (not
- * cumulative; summed while rendering) and its label values. Families keep
+ * cumulative; summed while rendering; 32-bit, saturating: one series per
+ * generator, and a bucket never sees 4 billion reconciles) and its label
+ * values. Families keep
  * their series in a creation-ordered list and a fixed hash table.
  */
 #include <math.h>
@@ -24,7 +26,7 @@ struct metric {
 	double value;			/* counter, gauge; histogram sum */
 	uint64_t count;			/* histogram observations */
 	const char *values[METRICS_LABELS_MAX];
-	uint64_t buckets[];		/* nbuckets, then the label text */
+	uint32_t buckets[];		/* nbuckets, then the label text */
 };
 
 struct metric_family {
@@ -255,7 +257,7 @@ series_slot(struct metric_family *f, const char *const *v, uint32_t h)
 static struct metric *
 series_new(struct metric_family *f, const char *const *v, uint32_t h)
 {
-	size_t i, sz = sizeof(struct metric) + f->nbuckets * sizeof(uint64_t);
+	size_t i, sz = sizeof(struct metric) + f->nbuckets * sizeof(uint32_t);
 	struct metric *s;
 	char *p;
 
@@ -368,7 +370,7 @@ metric_observe(struct metric *s, double v)
 		return;
 	for (i = 0; i < s->f->nbuckets && v > s->f->bounds[i]; i++)
 		;
-	if (i < s->f->nbuckets)
+	if (i < s->f->nbuckets && s->buckets[i] < UINT32_MAX)
 		s->buckets[i]++;
 	s->value += v;
 	s->count++;

@@ -5,8 +5,9 @@
  * libuv reads UV_THREADPOOL_SIZE once, when the first work item is queued
  * (uv_queue_work, uv_getaddrinfo, uv_fs_* with a callback) in the process.
  * main calls controller_pool_size_set before any such call; builds are then
- * capped at controller_pool_size() - 1 threads (build_pool.h) so that name
- * resolution, source extraction and tree removal always find a free thread.
+ * capped at controller_pool_size() - 1 threads and at the CPU count
+ * (build_pool.h) so that name resolution, source extraction and tree
+ * removal always find a free thread.
  * A value already in the environment (the user's) is kept. Not thread-safe:
  * call it from main before the loop starts.
  */

@@ -5,7 +5,8 @@
  * failure fails the run with that artifact's message and frees every record;
  * a raised outer cancel flag builds nothing; start returns before done_cb;
  * two generators' pools on one loop never occupy more pool threads than the
- * cap; build_pool_cancel ends a pool with "build cancelled".
+ * cap; build_pool_cancel ends a pool with "build cancelled"; the default
+ * cap leaves a pool thread free and runs no more builds than CPUs.
  */
 #include "testutil.h"
 
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "controller/build_pool.h"
+#include "controller/pool_size.h"
 
 #define N_ARTS 8
 
@@ -275,6 +277,27 @@ test_cancel_ends_with_build_cancelled(void **state)
 	env_teardown(&v);
 }
 
+/* Each build holds zlib's deflate state: the default is one per CPU, and
+ * never every pool thread (the resolver and extraction need one). */
+static void
+test_default_cap_cpus_and_a_free_thread(void **state)
+{
+	struct build_slots slots;
+	uv_loop_t loop;
+	int pool = controller_pool_size();
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	build_slots_init(&slots, &loop, 0);
+	assert_true(slots.cap >= 1);
+	assert_true(slots.cap <= (unsigned)controller_cpu_count());
+	if (pool > 1)
+		assert_true(slots.cap < (unsigned)pool);
+	build_slots_init(&slots, &loop, 5);
+	assert_int_equal(slots.cap, 5);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int
 main(void)
 {
@@ -284,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_outer_cancel_builds_nothing),
 		cmocka_unit_test(test_two_pools_share_the_cap),
 		cmocka_unit_test(test_cancel_ends_with_build_cancelled),
+		cmocka_unit_test(test_default_cap_cpus_and_a_free_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
