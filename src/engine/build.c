@@ -121,7 +121,9 @@ build_staging_remove(struct build_staging *st)
 }
 
 /* mkdtemp relative to a directory descriptor: creates <prefix>-XXXXXX in
- * dirfd with a fresh random suffix; *leaf is the malloc'd name. */
+ * dirfd with a fresh random suffix; *leaf is the malloc'd name. The prefix
+ * (an artifact name, up to 253 bytes) is cut to 200 so the name fits
+ * NAME_MAX. */
 static int
 build_mkdtempat(int dirfd, const char *prefix, char **leaf, struct err *e)
 {
@@ -131,7 +133,7 @@ build_mkdtempat(int dirfd, const char *prefix, char **leaf, struct err *e)
 	char *name;
 	size_t n;
 
-	if (asprintf(&name, "%s-XXXXXX", prefix) < 0)
+	if (asprintf(&name, "%.200s-XXXXXX", prefix) < 0)
 		return err_set(e, "out of memory");
 	n = strlen(name);
 	for (int tries = 0; tries < 64; tries++) {

@@ -461,6 +461,30 @@ test_build_staging_cleanup_removes_leftovers(void **state)
 	env_teardown(&v);
 }
 
+/* The longest artifact names (DNS subdomains up to 253 bytes) still get a
+ * staging directory: its name is cut to fit NAME_MAX. */
+static void
+test_build_longest_artifact_name(void **state)
+{
+	struct artifact_record r;
+	char name[254];
+	struct env v;
+	struct err e;
+
+	(void)state;
+	env_setup_one_file(&v);
+	memset(name, 'a', 253);
+	name[253] = '\0';
+	for (int i = 62; i < 253; i += 63)
+		name[i] = '.';
+	v.art.name = name;
+	if (build(&v, &r, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(r.name, name);
+	artifact_record_free(&r);
+	env_teardown(&v);
+}
+
 /* A .staging that is a symlink is refused, never followed: nothing is
  * staged outside the storage. */
 static void
@@ -537,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_build_staging_cleanup_removes_leftovers),
 		cmocka_unit_test(test_build_archive_leaves_out_default_ignores),
 		cmocka_unit_test(test_build_refuses_symlinked_staging),
+		cmocka_unit_test(test_build_longest_artifact_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
