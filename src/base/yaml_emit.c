@@ -6,30 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
+
 static int
 yaml_emit_write(void *ctx, unsigned char *buffer, size_t size)
 {
 	struct yaml_emit *y = ctx;
-	size_t cap;
-	char *p;
 
-	if (y->len + size + 1 > y->cap) {
-		cap = y->cap ? y->cap : 4096;
-		while (cap < y->len + size + 1)
-			cap *= 2;
-		if (y->max != 0 && y->len + size > y->max) {
-			y->full = true;
-			return 0;
-		}
-		if ((p = realloc(y->buf, cap)) == NULL)
-			return 0;
-		y->buf = p;
-		y->cap = cap;
+	if (y->max != 0 && y->len + size > y->max) {
+		y->full = true;
+		return 0;
 	}
-	memcpy(y->buf + y->len, buffer, size);
-	y->len += size;
-	y->buf[y->len] = '\0';
-	return 1;
+	return bytes_append(&y->buf, &y->len, &y->cap, 4096, 0, buffer,
+	    size) == 0;
 }
 
 /* Emits ev; on failure the message says why (bound, memory, libyaml). */

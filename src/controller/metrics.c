@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "controller/metrics.h"
 
 #define TABLE_SIZE	256u
@@ -468,24 +469,9 @@ struct obuf {
 static void
 ob_put(struct obuf *b, const char *s, size_t n)
 {
-	size_t cap;
-	char *p;
-
-	if (b->over)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		for (cap = b->cap ? b->cap : 16384; cap < b->len + n + 1;)
-			cap *= 2;
-		if (cap > METRICS_OUT_MAX || (p = realloc(b->p, cap)) == NULL) {
-			b->over = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!b->over && bytes_append(&b->p, &b->len, &b->cap, 16384,
+	    METRICS_OUT_MAX, s, n) < 0)
+		b->over = true;
 }
 
 static void

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
+
 void
 kube_buf_free(struct kube_buf *b)
 {
@@ -17,29 +19,9 @@ kube_buf_free(struct kube_buf *b)
 static void
 buf_add(struct kube_buf *b, const char *s, size_t n)
 {
-	size_t cap;
-	char *p;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > KUBE_URL_MAX) {
+	if (!b->failed && bytes_append(&b->p, &b->len, &b->cap, 256,
+	    KUBE_URL_MAX, s, n) < 0)
 		b->failed = true;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
 }
 
 void

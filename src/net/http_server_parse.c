@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/bytes.h"
+
 #define REQP(l) ((struct http_reqp *)(l)->data)
 #define HEADER_OVERHEAD 4	/* ": " and CRLF of each header line */
 
@@ -26,20 +28,8 @@ reqp_fail(struct http_reqp *p, int status, const char *msg)
 static int
 reqp_append(struct http_reqp *p, const char *at, size_t len)
 {
-	size_t cap;
-	char *n;
-
-	if (p->cap - p->len < len) {
-		cap = p->cap == 0 ? 1024 : p->cap;
-		while (cap - p->len < len)
-			cap *= 2;
-		if ((n = realloc(p->buf, cap)) == NULL)
-			return reqp_fail(p, 503, "out of memory");
-		p->buf = n;
-		p->cap = cap;
-	}
-	memcpy(p->buf + p->len, at, len);
-	p->len += len;
+	if (bytes_append(&p->buf, &p->len, &p->cap, 1024, 0, at, len) < 0)
+		return reqp_fail(p, 503, "out of memory");
 	return 0;
 }
 

@@ -23,8 +23,6 @@ passed=0
 failed=0
 ctl_pid=
 srv_pid=
-ok() { echo "ok $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL $*"; failed=$((failed + 1)); }
 finish() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null
 	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
@@ -38,16 +36,11 @@ finish() {
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-"$ROOT/scripts/plane-up.sh" >/dev/null || { bad plane-up; exit 1; }
+"$ROOT/scripts/plane-up.sh" >/dev/null || { echo "FAIL plane-up"; failed=$((failed + 1)); exit 1; }
 # shellcheck disable=SC1091
 . "$PLANE_DIR/plane.env"
-k() { timeout 20 kubectl --kubeconfig "$PLANE_DIR/admin.kubeconfig" "$@"; }
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local n=$(($1 * 10)); shift
-	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
+# shellcheck source=suite_lib.sh
+. "$ROOT/test/integration/suite_lib.sh"
 
 ns=smoke
 k create namespace $ns >/dev/null
