@@ -13,6 +13,10 @@
 #   ca.crt, client.crt, client.key, logs/{etcd,kube-apiserver,apply}.log
 # Stop with scripts/plane-down.sh. On any failure this script stops what it
 # started and removes its temp dir itself.
+# PLANE_APF=true turns API Priority and Fairness on (the suites run without
+# it, the benchmark with it); PLANE_PROFILING=true serves the API server's
+# /debug/pprof to the admin token (to see where its CPU goes under a bench:
+# `go tool pprof` on /debug/pprof/profile?seconds=N).
 set -euo pipefail
 . "$(dirname "$0")/plane/lib.sh"
 
@@ -176,7 +180,7 @@ start_apiserver() {
 		--service-cluster-ip-range 10.96.0.0/24 \
 		--endpoint-reconciler-type none \
 		--enable-priority-and-fairness="${PLANE_APF:-false}" \
-		--profiling=false ${audit_args[@]+"${audit_args[@]}"} \
+		--profiling="${PLANE_PROFILING:-false}" ${audit_args[@]+"${audit_args[@]}"} \
 		>"$logs/kube-apiserver.log" 2>&1 </dev/null &
 	api_pid=$!
 	echo "$api_pid $bin/kube-apiserver" >"$PLANE_DIR/pids/kube-apiserver"
