@@ -22,6 +22,13 @@ include vendor/llhttp.mk
 
 PKGS      := libuv yaml-0.1 zlib jansson
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmbedx509 -lmbedcrypto -lm
+# The shipped binary links the same libraries' static archives (from the
+# same -dev packages; libuv1-dev names its archive libuv_a.a) and only glibc
+# dynamically: fewer file pages mapped at run time (about 0.8 MiB less RSS,
+# docs/ARCHITECTURE.md "Controller memory and throughput"), and an image of
+# the binary plus glibc. The tests and fuzzers link LIBS.
+LIBS_STATIC := -Wl,--as-needed -Wl,--gc-sections -Wl,-Bstatic -luv_a -lyaml \
+             -lz -ljansson -ltar -lmbedtls -lmbedx509 -lmbedcrypto -Wl,-Bdynamic
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -104,7 +111,7 @@ $(eval $(call variant_rules,fuzz))
 
 $(BIN)/artifact-generator: $(BUILD)/release/obj/src/cmd/main.o $(BUILD)/release/libag.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS_STATIC)
 
 UNIT_release := $(addprefix $(BUILD)/release/test/,$(TEST_NAMES))
 UNIT_asan    := $(addprefix $(BUILD)/asan/test/,$(TEST_NAMES))

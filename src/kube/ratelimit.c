@@ -24,7 +24,9 @@ kube_ratelimit_take(struct kube_ratelimit *rl, uint64_t now_ms)
 		return 0;
 	if (now_ms > rl->last_ms) {
 		elapsed = (double)(now_ms - rl->last_ms) / 1000.0;
-		rl->tokens = fmin(rl->burst, rl->tokens + elapsed * rl->qps);
+		rl->tokens += elapsed * rl->qps;
+		if (rl->tokens > rl->burst)
+			rl->tokens = rl->burst;
 		rl->last_ms = now_ms;
 	}
 	rl->tokens -= 1.0;
