@@ -102,12 +102,15 @@ gen_update(void *data, const char *ns, const char *name, const void *oldp,
     const void *newp)
 {
 	const struct gen_obj *a = oldp, *b = newp;
+	struct ctl *c = ((struct inf_slot *)data)->c;
 
+	rc_ctx_seen(c->cx.written, ns, name, kube_cache_object_rv(
+	    kube_informer_cache(c->inf[0].inf), ns, name));
 	if (a->generation != b->generation || b->deleting != a->deleting ||
 	    a->disabled != b->disabled ||
 	    kobj_differs(a->requested_at, b->requested_at) ||
 	    (b->deleting && gen_obj_has_finalizer(b)))
-		enqueue(((struct inf_slot *)data)->c, ns, name);
+		enqueue(c, ns, name);
 }
 
 /* ---- sources ---- */
@@ -177,6 +180,17 @@ ea_touch(struct inf_slot *s, const char *ns, const char *name,
 	enqueue(c, ea->ref_namespace, ea->ref_name);
 }
 
+/* The store delivered ns/name at some resourceVersion: our record of a
+ * write it has caught up with is no longer needed (rc_ctx_seen). */
+static void
+ea_seen(struct inf_slot *s, const char *ns, const char *name)
+{
+	struct ctl *c = s->c;
+
+	rc_ctx_seen(c->cx.ea_written, ns, name, kube_cache_object_rv(
+	    kube_informer_cache(c->inf[1].inf), ns, name));
+}
+
 /* An ExternalArtifact is a source (source_* above read its first member)
  * and, when we published it, one of a generator's outputs. */
 static void
@@ -188,6 +202,14 @@ ea_update(void *data, const char *ns, const char *name, const void *oldp,
 	source_update(data, ns, name, &a->src, &b->src);
 	if ((a->gen_uid != NULL || b->gen_uid != NULL) && ea_obj_changed(a, b))
 		ea_touch(data, ns, name, b->gen_uid != NULL ? b : a);
+	ea_seen(data, ns, name);
+}
+
+static void
+ea_add(void *data, const char *ns, const char *name, const void *p)
+{
+	source_add(data, ns, name, p);
+	ea_seen(data, ns, name);
 }
 
 static void
@@ -198,6 +220,8 @@ ea_delete(void *data, const char *ns, const char *name, const void *p)
 	source_delete(data, ns, name, &ea->src);
 	if (ea->gen_uid != NULL)
 		ea_touch(data, ns, name, ea);
+	kube_store_delete(((struct inf_slot *)data)->c->cx.ea_written, ns,
+	    name, NULL);
 }
 
 /* ---- sync and errors ---- */
@@ -247,7 +271,7 @@ static const struct kube_informer_handlers gen_h = {
 };
 static const struct kube_informer_handlers ea_h = {
 	.project = ea_obj_project, .free = ea_obj_free,
-	.index = ea_obj_index, .on_add = source_add, .on_update = ea_update,
+	.index = ea_obj_index, .on_add = ea_add, .on_update = ea_update,
 	.on_delete = ea_delete,
 	.on_synced = inf_synced, .on_error = inf_error,
 };

@@ -110,6 +110,15 @@ void rc_ctx_free(struct rc_ctx *cx);
 bool rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns,
     const char *gen_name, const char *ns, const char *name, const char *rv);
 
+/*
+ * Drops the record of our last write of ns/name from `written` (cx->written
+ * or cx->ea_written) once the informer delivered resourceVersion rv, that
+ * write's or a newer one: the records live only while a write is in flight
+ * in the watch, not for as long as the object exists.
+ */
+void rc_ctx_seen(struct kube_store *written, const char *ns, const char *name,
+    const char *rv);
+
 void reconcile_start(void *data, struct queue_run *run, const char *key);
 void reconcile_cancel(void *data, int status, struct queue_run *run,
     const char *key);
