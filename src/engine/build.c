@@ -1,9 +1,11 @@
 /*
  * build: builds one artifact (see build.h). Stages the copy operations into
- * <storage root>/.staging/<name>-XXXXXX/tree (the same file system as the
- * sources' fetch cache in the controller, so files are hard-linked rather
- * than copied when possible; Extract's scratch directories go beside tree,
- * only when an Extract runs), names
+ * the tree <storage root>/.staging/<name>-XXXXXX (the same file system as
+ * the sources' fetch cache in the controller, so files are hard-linked
+ * rather than copied when possible; Extract's scratch directories,
+ * x-XXXXXX, go beside it in .staging, only while an Extract runs: one
+ * directory made per build, as inode allocation is most of a small build's
+ * cost), names
  * the archive by the tree's dirhash, writes it into the storage with
  * tar_write_dir (temp + rename) unless the same file is already stored, and
  * fills the record. The staging directory is removed on every path; on
@@ -38,11 +40,10 @@
 struct build_staging {
 	int staging_fd;		/* <root>/.staging, opened without following
 				 * a symlink */
-	char *leaf;		/* <name>-XXXXXX inside it */
-	char *dir;		/* <root>/.staging/<leaf> */
-	char *tree;		/* dir/tree */
-	char *scratch;		/* dir itself: Extract makes x-XXXXXX there,
-				 * beside tree, only when it runs */
+	char *leaf;		/* <name>-XXXXXX inside it: the tree */
+	char *tree;		/* <root>/.staging/<leaf> */
+	char *scratch;		/* <root>/.staging: Extract makes x-XXXXXX
+				 * there, only while it runs */
 	int tree_fd;
 };
 
@@ -115,7 +116,6 @@ build_staging_remove(struct build_staging *st)
 		close(st->staging_fd);
 	}
 	free(st->leaf);
-	free(st->dir);
 	free(st->tree);
 	free(st->scratch);
 }
@@ -171,7 +171,6 @@ static int
 build_staging_create(struct storage *s, const char *name,
     struct build_staging *st, struct err *e)
 {
-	int dfd;
 
 	if (mkdirat(s->root_fd, ".staging", 0700) != 0 && errno != EEXIST)
 		return err_sys(e, errno, "create '%s/.staging'", s->root);
@@ -182,23 +181,16 @@ build_staging_create(struct storage *s, const char *name,
 		    "directory, not a symlink)", s->root);
 	if (build_mkdtempat(st->staging_fd, name, &st->leaf, e) != 0)
 		return -1;
-	if (asprintf(&st->dir, "%s/.staging/%s", s->root, st->leaf) < 0)
-		st->dir = NULL;
-	if (st->dir == NULL || asprintf(&st->tree, "%s/tree", st->dir) < 0)
+	if (asprintf(&st->tree, "%s/.staging/%s", s->root, st->leaf) < 0)
 		st->tree = NULL;
-	if (st->tree == NULL || (st->scratch = strdup(st->dir)) == NULL)
+	if (asprintf(&st->scratch, "%s/.staging", s->root) < 0)
+		st->scratch = NULL;
+	if (st->tree == NULL || st->scratch == NULL)
 		return err_set(e, "out of memory");
-	dfd = openat(st->staging_fd, st->leaf, O_RDONLY | O_DIRECTORY |
+	st->tree_fd = openat(st->staging_fd, st->leaf, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0 || mkdirat(dfd, "tree", 0750) != 0 ||
-	    (st->tree_fd = openat(dfd, "tree", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		err_sys(e, errno, "create staging tree in '%s'", st->dir);
-		if (dfd >= 0)
-			close(dfd);
-		return -1;
-	}
-	close(dfd);
+	if (st->tree_fd < 0)
+		return err_sys(e, errno, "open staging tree '%s'", st->tree);
 	return build_staging_check(st, e);
 }
 
