@@ -337,21 +337,23 @@ digest_parse(const char *s, enum digest_algo *algo,
 	return 0;
 }
 
-/* Feeds every byte of fd into ctx; retries reads interrupted by signals. */
-static int
+int
 digest_fd(struct digest_ctx *ctx, int fd, const char *path, struct err *e)
 {
 	uint8_t *buf = malloc(DIGEST_FILE_BUF);
 	ssize_t n;
 
 	if (buf == NULL)
-		return err_sys(e, ENOMEM, "digest '%s'", path);
+		return err_sys(e, ENOMEM, "digest '%s'", path ? path : "file");
 	for (;;) {
 		n = read(fd, buf, DIGEST_FILE_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err_sys(e, errno, "read '%s'", path);
+			if (path != NULL)
+				err_sys(e, errno, "read '%s'", path);
+			else
+				err_sys(e, errno, "read");
 			free(buf);
 			return -1;
 		}

@@ -58,6 +58,11 @@ void digest_final_string(struct digest_ctx *ctx, char out[DIGEST_STRING_MAX]);
 int digest_parse(const char *s, enum digest_algo *algo,
     uint8_t raw[DIGEST_RAW_MAX], struct err *e);
 
+/* Feeds every byte left in fd into ctx through a heap buffer (callers run
+ * on pool threads, whose touched stack pages stay resident); retries reads
+ * interrupted by signals. path names the file in errors (NULL: unnamed). */
+int digest_fd(struct digest_ctx *ctx, int fd, const char *path,
+    struct err *e);
 /* Streams a file through the digest; out gets "<algo>:<hex>". */
 int digest_file(const char *path, enum digest_algo algo,
     char out[DIGEST_STRING_MAX], struct err *e);

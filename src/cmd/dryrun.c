@@ -293,27 +293,6 @@ load_file(struct dr *d, const char *path, struct err *e)
 	return 0;
 }
 
-static int
-digest_fd(struct digest_ctx *ctx, int fd, const char *rel, struct err *e)
-{
-	char *buf = malloc(65536);
-	ssize_t r;
-
-	if (buf == NULL)
-		return err_set(e, "out of memory");
-	while ((r = read(fd, buf, 65536)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return err_sys(e, errno, "cannot read '%s'", rel);
-		}
-		digest_update(ctx, buf, (size_t)r);
-	}
-	free(buf);
-	return 0;
-}
-
 static int dir_digest_walk(struct digest_ctx *ctx, int dirfd, char *rel,
     size_t depth, struct err *e);
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -73,30 +74,43 @@ storage_temp_open(int dirfd, const char *file, char *name, struct err *e)
 	return err_set(e, "create temp file for %s: no free name", file);
 }
 
-/* Copies all of src into dst. */
+/* Copies all of src into dst through a heap buffer (this runs on pool
+ * threads, whose stack pages, once touched, stay resident for good). */
 static int
 storage_fd_copy(int src, int dst, const char *src_path, struct err *e)
 {
-	char buf[STORAGE_IO_BUF];
+	char *buf = malloc(STORAGE_IO_BUF);
 	ssize_t n, w, off;
+	int rc = -1;
 
+	if (buf == NULL)
+		return err_set(e, "out of memory");
 	for (;;) {
-		n = read(src, buf, sizeof(buf));
-		if (n == 0)
-			return 0;
+		n = read(src, buf, STORAGE_IO_BUF);
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return err_sys(e, errno, "read %s", src_path);
+			err_sys(e, errno, "read %s", src_path);
+			break;
 		}
 		for (off = 0; off < n; off += w) {
 			w = write(dst, buf + off, (size_t)(n - off));
 			if (w < 0 && errno == EINTR)
 				w = 0;
 			else if (w < 0)
-				return err_sys(e, errno, "write temp file");
+				break;
+		}
+		if (off < n) {
+			err_sys(e, errno, "write temp file");
+			break;
 		}
 	}
+	free(buf);
+	return rc;
 }
 
 /* Makes a written file durable with the store's mode; closes fd. */
@@ -243,12 +257,10 @@ storage_move_into(struct storage *s, const struct storage_ref *ref,
 static int
 storage_fd_verify(int fd, const char *expected, struct err *e)
 {
-	char buf[STORAGE_IO_BUF], want[DIGEST_STRING_MAX];
-	char got[DIGEST_STRING_MAX];
+	char want[DIGEST_STRING_MAX], got[DIGEST_STRING_MAX];
 	uint8_t raw[DIGEST_RAW_MAX];
 	struct digest_ctx ctx;
 	enum digest_algo algo;
-	ssize_t n;
 
 	if (expected == NULL || expected[0] == '\0')
 		return err_set(e, "no digest to verify against");
@@ -257,14 +269,9 @@ storage_fd_verify(int fd, const char *expected, struct err *e)
 	digest_format(algo, raw, want);
 	if (digest_init(&ctx, algo, e) != 0)
 		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			digest_abort(&ctx);
-			return err_sys(e, errno, "read");
-		}
-		digest_update(&ctx, buf, (size_t)n);
+	if (digest_fd(&ctx, fd, NULL, e) != 0) {
+		digest_abort(&ctx);
+		return -1;
 	}
 	digest_final_string(&ctx, got);
 	if (strcmp(want, got) != 0)
