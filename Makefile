@@ -70,7 +70,8 @@ include $(DEPS_STAMP)
 endif
 
 .PHONY: all test unit-test demo demo-dryrun fuzz clean deps tools image-check \
-        bench-archive bench-build bench-informer bench-controller bench-serve
+        bench-archive bench-build bench-informer bench-controller bench-serve \
+        bench-apiserver
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -160,6 +161,9 @@ bench-build: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator $(BUILD)/releas
 
 bench-controller: $(BUILD)/.bootstrap-bench $(BIN)/artifact-generator plane-build
 	@scripts/bench-controller.sh $(BIN)/artifact-generator
+
+bench-apiserver: $(BUILD)/.bootstrap-bench plane-build
+	@scripts/bench-apiserver.sh
 
 bench-serve: $(BUILD)/.bootstrap-bench $(BUILD)/release/bench/bench_serve
 	@scripts/bench-serve.sh $(BUILD)/release/bench/bench_serve
