@@ -24,7 +24,7 @@ PKGS      := libuv yaml-0.1 zlib jansson
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmbedx509 -lmbedcrypto -lm
 # The shipped binary links the same libraries' static archives (from the
 # same -dev packages; libuv1-dev names its archive libuv_a.a) and only glibc
-# dynamically: fewer file pages mapped at run time (about 0.8 MiB less RSS,
+# dynamically: fewer file pages mapped at run time (about 0.9 MiB less RSS,
 # docs/ARCHITECTURE.md "Controller memory and throughput"), and an image of
 # the binary plus glibc. The tests and fuzzers link LIBS.
 LIBS_STATIC := -Wl,--as-needed -Wl,--gc-sections -Wl,-Bstatic -luv_a -lyaml \

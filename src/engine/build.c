@@ -171,7 +171,6 @@ static int
 build_staging_create(struct storage *s, const char *name,
     struct build_staging *st, struct err *e)
 {
-
 	if (mkdirat(s->root_fd, ".staging", 0700) != 0 && errno != EEXIST)
 		return err_sys(e, errno, "create '%s/.staging'", s->root);
 	st->staging_fd = openat(s->root_fd, ".staging", O_RDONLY |
