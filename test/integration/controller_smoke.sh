@@ -43,23 +43,8 @@ trap 'exit 130' INT TERM
 . "$ROOT/test/integration/suite_lib.sh"
 
 ns=smoke
-k create namespace $ns >/dev/null
-mkdir -p "$work/src/deploy" "$work/www" "$work/storage"
-printf 'kind: ConfigMap\n' >"$work/src/deploy/cm.yaml"
-tar -C "$work/src" -czf "$work/www/repo.tar.gz" .
-digest="sha256:$(sha256sum "$work/www/repo.tar.gz" | cut -d' ' -f1)"
-port=$((20000 + RANDOM % 10000))
-(cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1) >/dev/null 2>&1 &
-srv_pid=$!
-k apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: repo, namespace: $ns}
-spec: {url: https://example.invalid/repo, interval: 1h}
-YAML
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-k patch gitrepository repo -n $ns --subresource=status --type=merge -p "{\"status\":{\"artifact\":{\"path\":\"x\",\"url\":\"http://127.0.0.1:$port/repo.tar.gz\",\"revision\":\"main@sha1:abc\",\"digest\":\"$digest\",\"lastUpdateTime\":\"$now\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Succeeded\",\"message\":\"ok\",\"lastTransitionTime\":\"$now\"}]}}" >/dev/null \
-	&& ok "GitRepository with an artifact on loopback" || bad "GitRepository status"
+mkdir -p "$work/storage"
+source_repo $ns && ok "GitRepository with an artifact on loopback" || bad "GitRepository status"
 k apply -f - >/dev/null <<YAML
 apiVersion: source.extensions.fluxcd.io/v1beta1
 kind: ArtifactGenerator

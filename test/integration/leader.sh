@@ -48,22 +48,7 @@ trap 'exit 130' INT TERM
 now_ms() { date +%s%3N; }
 
 ns=le
-k create namespace $ns >/dev/null
-mkdir -p "$work/src/deploy" "$work/www"
-printf 'kind: ConfigMap\n' >"$work/src/deploy/cm.yaml"
-tar -C "$work/src" -czf "$work/www/repo.tar.gz" .
-digest="sha256:$(sha256sum "$work/www/repo.tar.gz" | cut -d' ' -f1)"
-port=$((20000 + RANDOM % 10000))
-(cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1) >/dev/null 2>&1 &
-srv_pid=$!
-k apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: repo, namespace: $ns}
-spec: {url: https://example.invalid/repo, interval: 1h}
-YAML
-ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-k patch gitrepository repo -n $ns --subresource=status --type=merge -p "{\"status\":{\"artifact\":{\"path\":\"x\",\"url\":\"http://127.0.0.1:$port/repo.tar.gz\",\"revision\":\"main@sha1:abc\",\"digest\":\"$digest\",\"lastUpdateTime\":\"$ts\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Succeeded\",\"message\":\"ok\",\"lastTransitionTime\":\"$ts\"}]}}" >/dev/null
+source_repo $ns || bad "GitRepository status"
 for g in one two; do
 	k apply -f - >/dev/null <<YAML
 apiVersion: source.extensions.fluxcd.io/v1beta1
