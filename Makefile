@@ -22,13 +22,28 @@ include vendor/llhttp.mk
 
 PKGS      := libuv yaml-0.1 zlib jansson
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmbedx509 -lmbedcrypto -lm
-# The shipped binary links the same libraries' static archives (from the
-# same -dev packages; libuv1-dev names its archive libuv_a.a) and only glibc
-# dynamically: fewer file pages mapped at run time (about 0.9 MiB less RSS,
-# docs/ARCHITECTURE.md "Controller memory and throughput"), and an image of
-# the binary plus glibc. The tests and fuzzers link LIBS.
-LIBS_STATIC := -Wl,--as-needed -Wl,--gc-sections -Wl,-Bstatic -luv_a -lyaml \
-             -lz -ljansson -ltar -lmbedtls -lmbedx509 -lmbedcrypto -Wl,-Bdynamic
+# The shipped binary is static-pie: the same libraries' static archives
+# (from the same -dev packages; libuv1-dev names its archive libuv_a.a) and
+# glibc's libc.a. Only the code it uses is mapped at run time (0.7 MiB less
+# RSS than with libc.so and the loader, docs/ARCHITECTURE.md "Controller
+# memory and throughput"), and the image is the binary alone. glibc 2.36
+# builds its files and dns NSS modules into libc.a, which is all the binary
+# resolves names and ids with (/etc/hosts, /etc/resolv.conf, /etc/passwd);
+# so ld's "Using 'getaddrinfo' in statically linked applications requires
+# ... shared libraries" warnings (getaddrinfo, getpwuid, getgrgid) do not
+# apply and LINK_STATIC drops them; any other ld message is shown. The
+# tests and fuzzers link LIBS.
+LIBS_STATIC := -Wl,--gc-sections -luv_a -lyaml -lz -ljansson -ltar -lmbedtls \
+             -lmbedx509 -lmbedcrypto
+LDFLAGS_static := -static-pie -Wl,-z,relro,-z,now
+LD_NSS_WARNING := in statically linked applications requires at runtime the shared libraries from the glibc version used for linking
+# LINK_STATIC CMD: runs CMD (shown), its stderr less the NSS warnings above.
+define LINK_STATIC
+echo '$(1)'; $(1) 2>$@.ld; rc=$$?; awk -v w='$(LD_NSS_WARNING)' \
+	'/: in function /{ held = $$0; next } index($$0, w) { held = ""; next } \
+	{ if (held != "") print held; held = ""; print } END { if (held != "") print held }' \
+	$@.ld >&2; rm -f $@.ld; exit $$rc
+endef
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -112,7 +127,7 @@ $(eval $(call variant_rules,fuzz))
 
 $(BIN)/artifact-generator: $(BUILD)/release/obj/src/cmd/main.o $(BUILD)/release/libag.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_release) -o $@ $^ $(LIBS_STATIC)
+	@$(call LINK_STATIC,$(CC) $(LDFLAGS_static) -o $@ $^ $(LIBS_STATIC))
 
 UNIT_release := $(addprefix $(BUILD)/release/test/,$(TEST_NAMES))
 UNIT_asan    := $(addprefix $(BUILD)/asan/test/,$(TEST_NAMES))

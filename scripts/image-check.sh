@@ -5,8 +5,10 @@
 #     of `scripts/bootstrap.sh --list build`;
 #   - the final stage is FROM scratch (no shell, no package manager), runs
 #     no command, runs as a numeric non-root UID, and copies the binary plus
-#     exactly the shared libraries and loader `ldd BINARY` lists;
-#   - as root, those files alone run the binary (chroot, as that USER);
+#     exactly the shared libraries and loader `ldd BINARY` lists (none for
+#     the static binary `make` builds);
+#   - as root, those files alone run the binary (chroot, as that USER), and
+#     it resolves a name from /etc/hosts there (as the kubelet mounts it);
 # then prints the expected image size (stripped binary + libraries).
 # Run on Debian 12 like the build stage (the sonames must be bookworm's).
 # Ends with "image-check: N passed, N failed"; exits 1 on any failure.
@@ -100,12 +102,17 @@ if grep -q 'not found' <<<"$lddout"; then
 fi
 needed=$(awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
 	$1 ~ /^\// { print $1 }' <<<"$lddout" | sort -u)
-missing=$(comm -23 <(echo "$needed") <(echo "$libs_copied"))
-extra=$(comm -13 <(echo "$needed") <(echo "$libs_copied"))
-[ -z "$missing" ] && ok "every library ldd lists is copied ($(wc -l <<<"$needed"): $(xargs -n1 basename <<<"$needed" | tr '\n' ' '))" ||
-	bad "libraries ldd lists but the final stage lacks: $(tr '\n' ' ' <<<"$missing")"
-[ -z "$extra" ] && ok "nothing else is copied" ||
-	bad "copied but not listed by ldd: $(tr '\n' ' ' <<<"$extra")"
+if grep -q 'statically linked' <<<"$lddout"; then
+	[ -z "$libs_copied" ] && ok "the binary is static: no library is copied" ||
+		bad "the binary is static, but the final stage copies: $(tr '\n' ' ' <<<"$libs_copied")"
+else
+	missing=$(comm -23 <(echo "$needed") <(echo "$libs_copied"))
+	extra=$(comm -13 <(echo "$needed") <(echo "$libs_copied"))
+	[ -z "$missing" ] && ok "every library ldd lists is copied ($(wc -l <<<"$needed"): $(xargs -n1 basename <<<"$needed" | tr '\n' ' '))" ||
+		bad "libraries ldd lists but the final stage lacks: $(tr '\n' ' ' <<<"$missing")"
+	[ -z "$extra" ] && ok "nothing else is copied" ||
+		bad "copied but not listed by ldd: $(tr '\n' ' ' <<<"$extra")"
+fi
 
 # ---- the final stage's files suffice to run ----------------------------------------
 # As root: a root directory holding only what the final stage copies (the
@@ -131,6 +138,26 @@ if [ "$(id -u)" -eq 0 ] && command -v chroot >/dev/null; then
 	else
 		bad "the binary in the final stage's files alone: exit $rc: $(head -c 300 <<<"$out")"
 	fi
+	# Names: the kubelet mounts /etc/hosts and /etc/resolv.conf, and the
+	# binary must resolve from them with nothing else in the root (no
+	# libnss_*.so): the API server's name from a kubeconfig, given by
+	# /etc/hosts, must reach the connect step (port 1: refused, not
+	# "cannot resolve host").
+	mkdir -p "$root/etc" "$root/tmp" && chmod 1777 "$root/tmp"
+	echo "127.0.0.1 ag-image-check.test" >"$root/etc/hosts"
+	printf '%s\n' 'apiVersion: v1' 'kind: Config' 'current-context: c' \
+		'clusters: [{name: c, cluster: {server: "https://ag-image-check.test:1", insecure-skip-tls-verify: true}}]' \
+		'contexts: [{name: c, context: {cluster: c, user: u}}]' \
+		'users: [{name: u, user: {token: image-check}}]' >"$root/tmp/kubeconfig"
+	chmod 644 "$root/tmp/kubeconfig"
+	out=$(timeout 3 chroot --userspec="$user" "$root" /usr/local/bin/artifact-generator \
+		--kubeconfig /tmp/kubeconfig --storage-path /tmp/data --storage-addr 127.0.0.1:0 \
+		--metrics-addr 0 --health-addr 0 2>&1)
+	if grep -q 'cannot connect to ag-image-check.test:1: connection refused' <<<"$out"; then
+		ok "the binary resolves a name from /etc/hosts alone (ag-image-check.test -> 127.0.0.1)"
+	else
+		bad "the binary did not resolve ag-image-check.test from /etc/hosts: $(grep -m2 -i 'resolv\|error' <<<"$out" | head -c 400)"
+	fi
 	rm -rf "$root"
 else
 	echo "skip the final stage's files run the binary (needs root for chroot)"
@@ -140,7 +167,8 @@ fi
 tmp=$(mktemp "${TMPDIR:-/tmp}/ag-image-check.XXXXXX")
 if strip -o "$tmp" "$BIN" 2>/dev/null; then
 	bin_size=$(stat -c %s "$tmp")
-	lib_size=$(xargs stat -L -c %s <<<"$needed" | awk '{ s += $1 } END { print s + 0 }')
+	lib_size=0
+	[ -n "$needed" ] && lib_size=$(xargs stat -L -c %s <<<"$needed" | awk '{ s += $1 } END { print s + 0 }')
 	awk -v b="$bin_size" -v l="$lib_size" 'BEGIN {
 		printf "image-check: expected image size %.1f MiB (stripped binary %.1f MiB + libraries %.1f MiB), uncompressed\n",
 			(b + l) / 1048576, b / 1048576, l / 1048576 }'
