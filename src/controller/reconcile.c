@@ -126,18 +126,27 @@ rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns, const char *gen_name,
 	return false;
 }
 
-/* Remembers the resourceVersion our write of an ExternalArtifact gave. */
-static void
-rc_ea_written(struct rc *r, const char *ns, const char *name,
-    const json_t *obj)
+static bool rc_rv_reached(const char *written, const char *cur);
+
+/* (reconcile.h) */
+void
+rc_ctx_record_write(struct kube_store *written, const struct kube_cache *cache,
+    const char *ns, const char *name, const json_t *obj)
 {
 	const char *rv = json_string_value(json_object_get(json_object_get(obj,
 	    "metadata"), "resourceVersion"));
+	const char *cur = kube_cache_object_rv(cache, ns, name);
 	char *d;
 
-	if (rv == NULL || (d = strdup(rv)) == NULL)
+	if (rv == NULL)
 		return;
-	if (kube_store_put(r->cx->ea_written, ns, name, d, NULL) < 0)
+	if (cur != NULL && rc_rv_reached(rv, cur)) {
+		kube_store_delete(written, ns, name, NULL);
+		return;
+	}
+	if ((d = strdup(rv)) == NULL)
+		return;
+	if (kube_store_put(written, ns, name, d, NULL) < 0)
 		free(d);
 }
 
@@ -314,19 +323,12 @@ ea_res(const char *ns, const char *name, const char *sub)
 	    .subresource = sub };
 }
 
-/* Remembers the resourceVersion our write produced (see reconcile.h). */
+/* Counts our write of the generator's status (reconcile.h: written). */
 static void
 rc_written(struct rc *r, const json_t *obj)
 {
-	const char *rv = json_string_value(json_object_get(json_object_get(obj,
-	    "metadata"), "resourceVersion"));
-	char *d;
-
 	r->cx->writes++;
-	if (rv == NULL || (d = strdup(rv)) == NULL)
-		return;
-	if (kube_store_put(r->cx->written, r->ns, r->name, d, NULL) < 0)
-		free(d);
+	rc_ctx_record_write(r->cx->written, r->cx->gens, r->ns, r->name, obj);
 }
 
 /*
@@ -1145,7 +1147,8 @@ publish_done(void *data, int status, json_t *obj, const struct kube_status *st,
 		    QUEUE_FAILURE, false);
 	}
 	r->cx->writes++;
-	rc_ea_written(r, rec->namespace, rec->name, obj);
+	rc_ctx_record_write(r->cx->ea_written, r->cx->eas, rec->namespace,
+	    rec->name, obj);
 	if (!status_phase && (r->work_rc & 4))
 		return publish_status(r, rec);
 	snprintf(msg, sizeof(msg), "ExternalArtifact/%s/%s reconciled with "
@@ -1278,8 +1281,7 @@ after_gc(struct rc *r)
 	}
 	free(st->sources_digest);
 	st->sources_digest = strdup(r->sources_digest);
-	snprintf(msg, sizeof(msg), "reconciliation succeeded, generated %zu "
-	    "artifact(s)", r->n_arts);
+	snprintf(msg, sizeof(msg), MSG_SUCCEEDED_FMT, r->n_arts);
 	status_cond_set(st, GEN_COND_READY, "True", REASON_SUCCEEDED, msg,
 	    r->o->generation, r->now);
 	rc_log(r, LOG_INFO, NULL, msg);

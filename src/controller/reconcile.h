@@ -118,6 +118,15 @@ bool rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns,
  */
 void rc_ctx_seen(struct kube_store *written, const char *ns, const char *name,
     const char *rv);
+/*
+ * Records in `written` the resourceVersion of obj (the API server's answer
+ * to our write of ns/name), unless cache already holds that version or a
+ * newer one: the watch event can come before the answer, and no later
+ * event would drop the record.
+ */
+void rc_ctx_record_write(struct kube_store *written,
+    const struct kube_cache *cache, const char *ns, const char *name,
+    const json_t *obj);
 
 void reconcile_start(void *data, struct queue_run *run, const char *key);
 void reconcile_cancel(void *data, int status, struct queue_run *run,
