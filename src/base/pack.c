@@ -41,6 +41,36 @@ pack_str(struct pack *k, const char *s)
 	return pack_put(k, s, strlen(s) + 1, 1);
 }
 
+char *
+pack_str_common(struct pack *k, const char *s, const char *const *common)
+{
+	if (s == NULL)
+		return NULL;
+	for (; *common != NULL; common++)
+		if (strcmp(s, *common) == 0)
+			/* counting walks the original: s stays, uncounted */
+			return (char *)(uintptr_t)(k->base == NULL ? s :
+			    *common);
+	return pack_str(k, s);
+}
+
+char *
+pack_str_tail(struct pack *k, const char *s, const char *within)
+{
+	size_t n, w;
+
+	if (s == NULL || within == NULL)
+		return pack_str(k, s);
+	n = strlen(s);
+	w = strlen(within);
+	if (n > w || memcmp(within + w - n, s, n) != 0)
+		return pack_str(k, s);
+	/* counting: within is the original, s unchanged and not counted;
+	 * copying: within is already the block's copy */
+	return k->base == NULL ? (char *)(uintptr_t)s :
+	    (char *)(uintptr_t)(within + w - n);
+}
+
 void *
 pack_run(void *obj, size_t size, pack_relocate_fn relocate)
 {

@@ -32,6 +32,16 @@ typedef void (*pack_relocate_fn)(struct pack *k, void *obj);
 void *pack_mem(struct pack *k, const void *p, size_t n);
 /* A copy of the string s (NULL stays NULL). */
 char *pack_str(struct pack *k, const char *s);
+/* s as one of the strings of common (a NULL-terminated table of strings
+ * that outlive every block, such as literals) when it equals one: most
+ * objects share a kind, a reason, a finalizer, and keep only a pointer to
+ * it. Else a copy, as pack_str. The result must not be written. */
+char *pack_str_common(struct pack *k, const char *s,
+    const char *const *common);
+/* When the string within, packed before s in the same walk, ends with s:
+ * a pointer to that tail of within's copy ("sha256:..." is the end of the
+ * revision "latest@sha256:..."). Else a copy, as pack_str. */
+char *pack_str_tail(struct pack *k, const char *s, const char *within);
 /* One block holding a copy of the size bytes at obj and everything
  * relocate reaches from it; NULL when out of memory. obj is unchanged. */
 void *pack_run(void *obj, size_t size, pack_relocate_fn relocate);

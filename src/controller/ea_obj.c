@@ -38,6 +38,9 @@ ea_meta_hash(const json_t *metadata)
 	return hash_obj(h, json_object_get(metadata, "annotations"));
 }
 
+/* spec.sourceRef.kind of those we publish, kept once. */
+static const char *const ea_ref_kinds[] = { GENERATOR_KIND, NULL };
+
 static void
 pack_ea_obj(struct pack *k, void *obj)
 {
@@ -45,7 +48,7 @@ pack_ea_obj(struct pack *k, void *obj)
 
 	source_obj_pack(k, &o->src);
 	o->gen_uid = pack_str(k, o->gen_uid);
-	o->ref_kind = pack_str(k, o->ref_kind);
+	o->ref_kind = pack_str_common(k, o->ref_kind, ea_ref_kinds);
 	o->ref_namespace = pack_str(k, o->ref_namespace);
 	o->ref_name = pack_str(k, o->ref_name);
 }

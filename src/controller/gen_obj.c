@@ -11,6 +11,7 @@
 #include "base/pack.h"
 #include "controller/gen_obj.h"
 #include "controller/source_obj.h"
+#include "controller/status.h"
 #include "generator/generator_parse.h"
 
 static const char *const cond_names[GEN_COND_N] = {
@@ -138,6 +139,16 @@ gen_obj_invalid(const json_t *md, struct gen_obj *o, const struct err *pe)
 
 /* ---- one block per projection (base/pack.h) ---- */
 
+/* The strings most projections hold, kept once (pack_str_common). */
+static const char *const gen_common[] = {
+	"GitRepository", "OCIRepository", "Bucket", "HelmChart",
+	"ExternalArtifact", GEN_FINALIZER, "True", "False", "Unknown",
+	REASON_SUCCEEDED, REASON_PROGRESSING, REASON_PROGRESSING_RETRY,
+	REASON_SOURCE_FETCH_FAILED, REASON_BUILD_FAILED,
+	REASON_RECONCILIATION_FAILED, REASON_VALIDATION_FAILED,
+	REASON_ACCESS_DENIED, MSG_IN_PROGRESS, MSG_SUCCEEDED_ONE, NULL
+};
+
 static void
 pack_kv(struct pack *k, struct kv_list *l)
 {
@@ -181,7 +192,7 @@ pack_generator(struct pack *k, struct generator *g)
 		struct gen_source *s = &g->sources[i];
 
 		s->alias = pack_str(k, s->alias);
-		s->kind = pack_str(k, s->kind);
+		s->kind = pack_str_common(k, s->kind, gen_common);
 		s->name = pack_str(k, s->name);
 		s->namespace = pack_str(k, s->namespace);
 	}
@@ -211,9 +222,9 @@ pack_status(struct pack *k, struct gen_status *st)
 	for (int i = 0; i < GEN_COND_N; i++) {
 		struct gen_cond *c = &st->cond[i];
 
-		c->status = pack_str(k, c->status);
-		c->reason = pack_str(k, c->reason);
-		c->message = pack_str(k, c->message);
+		c->status = pack_str_common(k, c->status, gen_common);
+		c->reason = pack_str_common(k, c->reason, gen_common);
+		c->message = pack_str_common(k, c->message, gen_common);
 		c->last_transition = pack_str(k, c->last_transition);
 	}
 }
@@ -228,7 +239,8 @@ pack_gen_obj(struct pack *k, void *obj)
 	o->finalizers = pack_mem(k, o->finalizers,
 	    o->n_finalizers * sizeof(char *));
 	for (size_t i = 0; i < o->n_finalizers; i++)
-		o->finalizers[i] = pack_str(k, o->finalizers[i]);
+		o->finalizers[i] = pack_str_common(k, o->finalizers[i],
+		    gen_common);
 	o->requested_at = pack_str(k, o->requested_at);
 	pack_status(k, &o->st);
 }

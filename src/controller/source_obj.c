@@ -78,8 +78,9 @@ void
 source_obj_pack(struct pack *k, struct source_obj *o)
 {
 	o->url = pack_str(k, o->url);
-	o->digest = pack_str(k, o->digest);
+	/* ours say "latest@<digest>": the digest is that revision's tail */
 	o->revision = pack_str(k, o->revision);
+	o->digest = pack_str_tail(k, o->digest, o->revision);
 	o->origin_revision = pack_str(k, o->origin_revision);
 }
 

@@ -30,6 +30,10 @@
 
 #define MSG_IN_PROGRESS "Reconciliation in progress"
 #define MSG_DISABLED "Reconciliation is disabled"
+/* Ready's message on success (%zu: the artifact count); the same message
+ * for one artifact, the most common, which projections share (gen_obj). */
+#define MSG_SUCCEEDED_FMT "reconciliation succeeded, generated %zu artifact(s)"
+#define MSG_SUCCEEDED_ONE "reconciliation succeeded, generated 1 artifact(s)"
 #define REASON_SUCCEEDED "Succeeded"
 #define REASON_PROGRESSING "Progressing"
 #define REASON_PROGRESSING_RETRY "ProgressingWithRetry"

@@ -2,7 +2,9 @@
  * test_pack: base/pack's one-block deep copy, as the informers' projections
  * use it: every string and array is copied into the block, NULLs and empty
  * arrays stay NULL, the original is left as it was, and one free() releases
- * all of it (ASan checks the last).
+ * all of it (ASan checks the last). Shared strings: a value from the
+ * caller's table of common strings is that table's pointer, not a copy,
+ * and a string that ends another packed one points into that copy.
  */
 #include "testutil.h"
 
@@ -74,11 +76,83 @@ test_pack_copies_into_one_block(void **state)
 	free(p);
 }
 
+struct shared {
+	char *kind;		/* common */
+	char *other;		/* not common */
+	char *revision;
+	char *digest;		/* the tail of revision */
+	char *mismatch;		/* not a tail of revision */
+};
+
+static const char *const common[] = { "GitRepository", "Bucket", NULL };
+
+static void
+relocate_shared(struct pack *k, void *p)
+{
+	struct shared *o = p;
+
+	o->kind = pack_str_common(k, o->kind, common);
+	o->other = pack_str_common(k, o->other, common);
+	o->revision = pack_str(k, o->revision);
+	o->digest = pack_str_tail(k, o->digest, o->revision);
+	o->mismatch = pack_str_tail(k, o->mismatch, o->revision);
+}
+
+static void
+test_pack_shares_common_strings_and_tails(void **state)
+{
+	char kind[] = "Bucket", other[] = "Buckets";
+	char rev[] = "latest@sha256:abcd", dig[] = "sha256:abcd";
+	char mis[] = "sha256:abce";
+	struct shared o = { kind, other, rev, dig, mis }, *p;
+	size_t rlen = strlen(rev);
+
+	(void)state;
+	p = pack_run(&o, sizeof(o), relocate_shared);
+	assert_non_null(p);
+	assert_ptr_equal(p->kind, common[1]);
+	assert_string_equal(p->other, "Buckets");
+	assert_true(inside(p, 4096, p->other));
+	assert_string_equal(p->revision, rev);
+	assert_true(inside(p, 4096, p->revision));
+	/* no copy: the tail of the block's revision */
+	assert_ptr_equal(p->digest, p->revision + rlen - strlen(dig));
+	assert_string_equal(p->digest, "sha256:abcd");
+	assert_string_equal(p->mismatch, "sha256:abce");
+	assert_true(inside(p, 4096, p->mismatch));
+	assert_true(p->mismatch < p->revision || p->mismatch >= p->revision +
+	    rlen);
+	free(p);
+}
+
+static void
+test_pack_shared_strings_shrink_the_block(void **state)
+{
+	char kind[] = "GitRepository", other[] = "x";
+	char rev[] = "latest@sha256:abcd", dig[] = "sha256:abcd";
+	struct shared o = { kind, other, rev, dig, NULL };
+	struct pack k = { NULL, sizeof(o) };
+
+	(void)state;
+	/* counting: only the struct, "x" and the revision take room, and
+	 * the walk leaves the original's pointers as they were */
+	relocate_shared(&k, &o);
+	assert_ptr_equal(o.kind, kind);
+	assert_ptr_equal(o.digest, dig);
+	assert_int_equal(k.off, sizeof(o) + strlen(other) + 1 + strlen(rev) +
+	    1);
+	/* NULL stays NULL either way */
+	assert_null(pack_str_common(&k, NULL, common));
+	assert_null(pack_str_tail(&k, NULL, rev));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_copies_into_one_block),
+		cmocka_unit_test(test_pack_shares_common_strings_and_tails),
+		cmocka_unit_test(test_pack_shared_strings_shrink_the_block),
 	};
 
 	return cmocka_run_group_tests_name("pack", tests, NULL, NULL);
