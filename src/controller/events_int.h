@@ -16,6 +16,7 @@
 /* ---- the LRU: fixed-size keys (a hash of the event's fields) ---- */
 
 #define EV_KEY_LEN 16
+#define EV_LRU_BUCKETS_MIN 16	/* the table's first size; it doubles */
 
 struct ev_lru_node {
 	uint8_t key[EV_KEY_LEN];
@@ -30,7 +31,7 @@ typedef void (*ev_lru_evict_fn)(struct ev_lru_node *n, void *data);
 
 struct ev_lru {
 	struct ev_lru_node **buckets;
-	size_t nbuckets;			/* a power of two */
+	size_t nbuckets;	/* a power of two, grows with n up to cap */
 	size_t n, cap;
 	struct ev_lru_list all;
 	ev_lru_evict_fn evict;

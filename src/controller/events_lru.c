@@ -3,7 +3,9 @@
  * like the groupcache LRUs of client-go's correlator: a hash table over
  * fixed-size keys plus a recency list. The caller owns the nodes (embedded
  * first in its own structs); the LRU hands a node pushed out past its
- * capacity to the evict callback, which frees it.
+ * capacity to the evict callback, which frees it. The table starts small
+ * and doubles with the entries, up to the capacity (a recorder of 4096
+ * entries that holds 100 keeps a table for 128).
  */
 #include "controller/events_int.h"
 
@@ -12,13 +14,20 @@
 
 #include "base/blake3.h"
 
+/* The bucket of key in a table of nbuckets (a power of two). */
 static size_t
-bucket_of(const struct ev_lru *l, const uint8_t *key)
+bucket_in(size_t nbuckets, const uint8_t *key)
 {
 	uint64_t h;
 
 	memcpy(&h, key, sizeof(h));
-	return (size_t)h & (l->nbuckets - 1);
+	return (size_t)h & (nbuckets - 1);
+}
+
+static size_t
+bucket_of(const struct ev_lru *l, const uint8_t *key)
+{
+	return bucket_in(l->nbuckets, key);
 }
 
 int
@@ -26,9 +35,7 @@ ev_lru_init(struct ev_lru *l, size_t cap, ev_lru_evict_fn evict,
     void *data, struct err *e)
 {
 	memset(l, 0, sizeof(*l));
-	l->nbuckets = 16;
-	while (l->nbuckets < cap)
-		l->nbuckets <<= 1;
+	l->nbuckets = EV_LRU_BUCKETS_MIN;
 	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
 	if (l->buckets == NULL)
 		return err_set(e, "event recorder: out of memory for a cache "
@@ -81,12 +88,37 @@ ev_lru_get(struct ev_lru *l, const uint8_t *key)
 	return n;
 }
 
+/* Doubles the table once it holds as many entries as buckets (not past
+ * the capacity); out of memory, the old one stays (longer chains). */
+static void
+grow(struct ev_lru *l)
+{
+	size_t nb = l->nbuckets << 1, i, b;
+	struct ev_lru_node **t, *n, *next;
+
+	if (l->n < l->nbuckets || l->nbuckets >= l->cap ||
+	    (t = calloc(nb, sizeof(*t))) == NULL)
+		return;
+	for (i = 0; i < l->nbuckets; i++)
+		for (n = l->buckets[i]; n != NULL; n = next) {
+			next = n->hnext;
+			b = bucket_in(nb, n->key);
+			n->hnext = t[b];
+			t[b] = n;
+		}
+	free(l->buckets);
+	l->buckets = t;
+	l->nbuckets = nb;
+}
+
 void
 ev_lru_add(struct ev_lru *l, struct ev_lru_node *n)
 {
-	size_t b = bucket_of(l, n->key);
+	size_t b;
 	struct ev_lru_node *old;
 
+	grow(l);
+	b = bucket_of(l, n->key);
 	n->hnext = l->buckets[b];
 	l->buckets[b] = n;
 	TAILQ_INSERT_HEAD(&l->all, n, link);
