@@ -589,27 +589,34 @@ int
 copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
     struct err *e)
 {
-	struct copy_op o = { .c = c, .op = op, .src_fd = -1 };
+	/* on the heap: three paths of COPY_PATH_MAX, on a pool thread's
+	 * stack under the tree walk's own buffers */
+	struct copy_op *o = calloc(1, sizeof(*o));
 	const struct build_source *src;
 	int rc;
 
-	glob_work_init(&o.work, c->glob_steps > 0 ? c->glob_steps :
+	if (o == NULL)
+		return err_set(e, "artifact '%s': copy '%s' -> '%s': out of "
+		    "memory", c->artifact, op->from, op->to);
+	*o = (struct copy_op){ .c = c, .op = op, .src_fd = -1 };
+	glob_work_init(&o->work, c->glob_steps > 0 ? c->glob_steps :
 	    COPY_GLOB_STEPS);
-	rc = copy_parse_from(&o, e);
+	rc = copy_parse_from(o, e);
 	if (rc == 0)
-		rc = copy_parse_to(&o, e);
+		rc = copy_parse_to(o, e);
 	if (rc == 0)
-		rc = copy_compile_excludes(&o, e);
+		rc = copy_compile_excludes(o, e);
 	if (rc == 0) {
-		src = copy_find_source(c, o.alias);
-		o.src_fd = open(src->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (o.src_fd < 0)
+		src = copy_find_source(c, o->alias);
+		o->src_fd = open(src->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (o->src_fd < 0)
 			rc = err_sys(e, errno, "open source '%s' directory '%s'",
-			    o.alias, src->dir);
+			    o->alias, src->dir);
 	}
 	if (rc == 0)
-		rc = o.literal ? copy_literal(&o, e) : copy_glob(&o, e);
-	copy_op_free(&o);
+		rc = o->literal ? copy_literal(o, e) : copy_glob(o, e);
+	copy_op_free(o);
+	free(o);
 	if (rc != 0)
 		return err_prefix(e, "artifact '%s': copy '%s' -> '%s'",
 		    c->artifact, op->from, op->to);
