@@ -129,6 +129,12 @@ $(BIN)/artifact-generator: $(BUILD)/release/obj/src/cmd/main.o $(BUILD)/release/
 	@mkdir -p $(@D)
 	@$(call LINK_STATIC,$(CC) $(LDFLAGS_static) -o $@ $^ $(LIBS_STATIC))
 
+# The controller under ASan+UBSan, for test/integration/controller_asan.sh
+# (exits non-zero on a leak or an error report).
+$(BUILD)/asan/bin/artifact-generator: $(BUILD)/asan/obj/src/cmd/main.o $(BUILD)/asan/libag.a
+	@mkdir -p $(@D)
+	$(CC_asan) $(LDFLAGS_asan) -o $@ $^ $(LIBS)
+
 UNIT_release := $(addprefix $(BUILD)/release/test/,$(TEST_NAMES))
 UNIT_asan    := $(addprefix $(BUILD)/asan/test/,$(TEST_NAMES))
 
@@ -154,7 +160,7 @@ unit-test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) t
 # Integration suites: each test/integration/*.sh (but the *_lib.sh they
 # source) prints its own summary line.
 INTEGRATION := $(sort $(filter-out %_lib.sh,$(wildcard test/integration/*.sh)))
-INTEGRATION_DEPS := plane-build $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
+INTEGRATION_DEPS := plane-build $(BUILD)/asan/bin/artifact-generator $(patsubst test/integration/%.c,$(BUILD)/release/integration/%,$(wildcard test/integration/*.c))
 
 test: $(BIN)/artifact-generator $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) $(REPLAY_BINS) tools $(INTEGRATION_DEPS) $(E2E_DEPS)
 	@scripts/test.sh $(UNIT_release) $(UNIT_asan) $(UNIT_tsan) -- test/fuzz/replay.sh $(INTEGRATION) $(E2E)

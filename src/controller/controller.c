@@ -650,7 +650,54 @@ close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* Frees in reverse order, then lets the loop run the close callbacks. */
+/* The handles ctl_start opened for itself (once initialised). */
+static void
+ctl_close_own(struct ctl *c)
+{
+	uv_handle_t *own[] = { (uv_handle_t *)&c->sigterm,
+	    (uv_handle_t *)&c->sigint, (uv_handle_t *)&c->sigusr1,
+	    (uv_handle_t *)&c->guard, (uv_handle_t *)&c->trim };
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (own[i]->loop == &c->loop && !uv_is_closing(own[i]))
+			uv_close(own[i], NULL);
+}
+
+static void
+drain_expired(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+/*
+ * Runs the loop until nothing keeps it alive (what ctl_free destroyed
+ * closes its connections and frees itself from its own close callbacks;
+ * work in the pool ends), at most ms: a deadline timer that does not keep
+ * the loop alive wakes it. True when everything ended in time.
+ */
+static bool
+ctl_drain(uv_loop_t *loop, uint64_t ms)
+{
+	uv_timer_t deadline;
+	bool expired = false;
+	int alive = 1;
+
+	uv_timer_init(loop, &deadline);
+	deadline.data = &expired;
+	uv_timer_start(&deadline, drain_expired, ms, 0);
+	uv_unref((uv_handle_t *)&deadline);
+	while (!expired && alive)
+		alive = uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&deadline, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return !alive;
+}
+
+/*
+ * Frees in reverse order, closes the handles of its own, lets the loop run
+ * until the rest has closed and freed itself (ctl_drain); then closes what
+ * is still open (never, but a bug must not hang the exit).
+ */
 static void
 ctl_free(struct ctl *c)
 {
@@ -676,7 +723,10 @@ ctl_free(struct ctl *c)
 		http_client_destroy(c->http);
 	if (c->kube != NULL)
 		kube_client_destroy(c->kube);
-	uv_run(&c->loop, UV_RUN_NOWAIT);
+	ctl_close_own(c);
+	if (!ctl_drain(&c->loop, CONTROLLER_DRAIN_MS))
+		log_msg(LOG_DEBUG, LOGGER, NULL, "handles or requests still "
+		    "open at exit; closing them", NULL);
 	uv_walk(&c->loop, close_walk, NULL);
 	for (int i = 0; i < 100 && uv_run(&c->loop, UV_RUN_NOWAIT) != 0; i++)
 		;

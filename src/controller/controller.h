@@ -38,6 +38,9 @@
 
 #define CONTROLLER_NAME "source-watcher"
 #define CONTROLLER_SHUTDOWN_MS 10000
+/* At exit, after the last reconcile: how long what was destroyed may take
+ * to close its connections and free itself (normally a few ms). */
+#define CONTROLLER_DRAIN_MS 1000
 
 /* The settings, from cmd/config's flags (main translates; durations ns). */
 struct controller_opts {

@@ -24,3 +24,4 @@ $(foreach s,$(filter-out $(INTEGRATION_PROGRAMS),$(INTEGRATION_SCRIPTS)),$(eval 
 # /metrics with promcheck.
 integration-controller_smoke: $(BUILD)/tools/promcheck
 integration-controller_dsf: $(BUILD)/tools/promcheck
+integration-controller_asan: $(BUILD)/tools/promcheck $(BUILD)/asan/bin/artifact-generator
