@@ -8,7 +8,10 @@
 
 #include "net/http_server_int.h"
 
-#define HTTP_SRV_READ_BUF (64 * 1024)
+/* One per server, shared by its connections' reads (requests are GETs of a
+ * few hundred bytes; llhttp parses across reads, so this bounds no request):
+ * 16 KiB, each of the controller's three servers keeps one for its life. */
+#define HTTP_SRV_READ_BUF (16 * 1024)
 
 struct srv_conn;
 
