@@ -20,20 +20,25 @@ export PLANE_DIR
 results=$(mktemp "${TMPDIR:-/tmp}/ag-bench-controller.XXXXXX")
 PLANE_DIR=
 work=
+# Every size's directories are removed at exit, not between sizes: freeing
+# thousands of inodes just before a run makes that run's file creations
+# dearer (ext4 without a journal skips inodes freed in the last minute when
+# it allocates; docs/ARCHITECTURE.md), a cost of the bench's own cleanup, not
+# of the controller.
+used=()
 finish() {
 	if [ -n "$PLANE_DIR" ]; then
 		"$ROOT/scripts/plane-down.sh" >/dev/null 2>&1 || true
-		rm -rf "$PLANE_DIR"
 	fi
-	[ -n "$work" ] && rm -rf "$work"
 }
-trap 'finish; rm -f "$results"' EXIT
+trap 'finish; rm -rf "${used[@]}"; rm -f "$results"' EXIT
 trap 'exit 130' INT TERM
 
 status=0
 for n in $SIZES; do
 	PLANE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ag-plane-bench.XXXXXX")
 	work=$(mktemp -d "${TMPDIR:-/tmp}/ag-bench-work.XXXXXX")
+	used+=("$PLANE_DIR" "$work")
 	# API Priority and Fairness on, as every cluster has it by default since
 	# Kubernetes 1.20 (the test suites' planes turn it off): Flux's clients
 	# then leave flow control to the server (no client-side QPS limit).
