@@ -28,11 +28,11 @@ LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltar -lmbedtls -lmb
 # RSS than with libc.so and the loader, docs/ARCHITECTURE.md "Controller
 # memory and throughput"), and the image is the binary alone. glibc 2.36
 # builds its files and dns NSS modules into libc.a, which is all the binary
-# resolves names and ids with (/etc/hosts, /etc/resolv.conf, /etc/passwd);
-# so ld's "Using 'getaddrinfo' in statically linked applications requires
-# ... shared libraries" warnings (getaddrinfo, getpwuid, getgrgid) do not
-# apply and LINK_STATIC drops them; any other ld message is shown. The
-# tests and fuzzers link LIBS.
+# resolves host names with (/etc/hosts, /etc/resolv.conf; getpwuid and
+# getgrgid come in with libtar and libuv objects and are never called), so
+# ld's "Using 'getaddrinfo' in statically linked applications requires ...
+# shared libraries" warnings do not apply and LINK_STATIC drops them; any
+# other ld message is shown. The tests and fuzzers link LIBS.
 LIBS_STATIC := -Wl,--gc-sections -luv_a -lyaml -lz -ljansson -ltar -lmbedtls \
              -lmbedx509 -lmbedcrypto
 LDFLAGS_static := -static-pie -Wl,-z,relro,-z,now

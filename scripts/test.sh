@@ -2,7 +2,8 @@
 # `make test` driver: runs the unit suites (plain and sanitized), then every
 # integration suite (test/integration/*.sh), and ends with one summary line
 # "tests: N passed, N failed" over all of them (the layering check,
-# scripts/check-layers.sh, counts as one more runner). Each runner prints its own
+# scripts/check-layers.sh, and the image check, scripts/image-check.sh, count
+# as runners too). Each runner prints its own
 # "<name>: N passed, N failed" line, which is what is summed here. Exit 1 on
 # any failure, including a runner that dies without its summary line.
 #
@@ -39,6 +40,9 @@ tally() {	# tally NAME CMD...: runs CMD, adds its summary line to the totals
 }
 
 tally layers scripts/check-layers.sh
+# the Containerfile against the binary `make` built (static: no library to
+# copy; as root, it runs and resolves a name in the image's files alone)
+tally image-check scripts/image-check.sh
 tally unit scripts/run-unit-tests.sh "${unit[@]}"
 for t in "${integ[@]}"; do
 	tally "$(basename "$t" .sh)" bash "$t"

@@ -598,7 +598,9 @@ copy_apply(const struct copy_ctx *c, const struct gen_copy *op,
 	if (o == NULL)
 		return err_set(e, "artifact '%s': copy '%s' -> '%s': out of "
 		    "memory", c->artifact, op->from, op->to);
-	*o = (struct copy_op){ .c = c, .op = op, .src_fd = -1 };
+	o->c = c;
+	o->op = op;
+	o->src_fd = -1;
 	glob_work_init(&o->work, c->glob_steps > 0 ? c->glob_steps :
 	    COPY_GLOB_STEPS);
 	rc = copy_parse_from(o, e);

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "controller/ea_obj.h"
@@ -102,6 +103,11 @@ test_gen_obj(void **state)
 	assert_string_equal(o->requested_at, "t1");
 	assert_int_equal(o->st.n_inv, 1);
 	assert_int_equal(o->st.cond[GEN_COND_READY].observed_generation, 6);
+	/* shared strings (kept once for all projections) read as given */
+	assert_string_equal(o->st.cond[GEN_COND_READY].status, "True");
+	assert_string_equal(o->st.cond[GEN_COND_READY].reason, "Succeeded");
+	assert_string_equal(o->st.cond[GEN_COND_READY].message, "m");
+	assert_string_equal(o->g.sources[0].kind, "GitRepository");
 	assert_int_equal(gen_obj_index(o, &keys), 0);
 	kube_index_keys_view(&keys);
 	assert_int_equal(keys.n, 1);
@@ -119,6 +125,18 @@ test_gen_obj(void **state)
 
 /* A source enqueues its generators only on a new artifact or a change of
  * digest, revision or origin revision. */
+/* The one-artifact message projections share is what a reconcile of one
+ * artifact writes. */
+static void
+test_success_message(void **state)
+{
+	char msg[128];
+
+	(void)state;
+	snprintf(msg, sizeof(msg), MSG_SUCCEEDED_FMT, (size_t)1);
+	assert_string_equal(msg, MSG_SUCCEEDED_ONE);
+}
+
 static void
 test_source_obj(void **state)
 {
@@ -167,6 +185,9 @@ test_ea_obj(void **state)
 	assert_string_equal(e->ref_name, "g");
 	assert_true(e->src.ready);
 	assert_string_equal(e->src.digest, "sha256:1");
+	/* the digest is kept once, as the tail of "latest@<digest>" */
+	assert_ptr_equal(e->src.digest, e->src.revision + strlen("latest@"));
+	assert_string_equal(e->ref_kind, "ArtifactGenerator");
 	assert_string_equal(e->src.url, "u");
 	assert_int_equal(e->meta_hash, ea_meta_hash(json_object_get(a,
 	    "metadata")));
@@ -190,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_sources_digest),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_gen_obj),
+		cmocka_unit_test(test_success_message),
 		cmocka_unit_test(test_source_obj),
 		cmocka_unit_test(test_ea_obj),
 	};
