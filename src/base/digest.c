@@ -344,7 +344,8 @@ digest_fd(struct digest_ctx *ctx, int fd, const char *path, struct err *e)
 	ssize_t n;
 
 	if (buf == NULL)
-		return err_sys(e, ENOMEM, "digest '%s'", path ? path : "file");
+		return path != NULL ? err_sys(e, ENOMEM, "digest '%s'", path) :
+		    err_sys(e, ENOMEM, "digest");
 	for (;;) {
 		n = read(fd, buf, DIGEST_FILE_BUF);
 		if (n < 0 && errno == EINTR)

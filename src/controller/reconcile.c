@@ -126,7 +126,31 @@ rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns, const char *gen_name,
 	return false;
 }
 
-static bool rc_rv_reached(const char *written, const char *cur);
+/*
+ * True when resourceVersion cur is the written one or newer. The API
+ * server's are etcd revisions (decimal); any other form counts as reached
+ * (a record must never hold a reconcile back for good).
+ */
+static bool
+rc_rv_reached(const char *written, const char *cur)
+{
+	char *end1, *end2;
+	unsigned long long a = strtoull(written, &end1, 10);
+	unsigned long long b = strtoull(cur, &end2, 10);
+
+	return *end1 != '\0' || *end2 != '\0' || b >= a ||
+	    strcmp(written, cur) == 0;
+}
+
+void
+rc_ctx_seen(struct kube_store *written, const char *ns, const char *name,
+    const char *rv)
+{
+	const char *w = kube_store_get(written, ns, name);
+
+	if (w != NULL && rv != NULL && rc_rv_reached(w, rv))
+		kube_store_delete(written, ns, name, NULL);
+}
 
 /* (reconcile.h) */
 void
@@ -331,46 +355,16 @@ rc_written(struct rc *r, const json_t *obj)
 	rc_ctx_record_write(r->cx->written, r->cx->gens, r->ns, r->name, obj);
 }
 
-/*
- * True when resourceVersion cur is the written one or newer. The API
- * server's are etcd revisions (decimal); any other form counts as reached
- * (a record must never hold a reconcile back for good).
- */
-static bool
-rc_rv_reached(const char *written, const char *cur)
-{
-	char *end1, *end2;
-	unsigned long long a = strtoull(written, &end1, 10);
-	unsigned long long b = strtoull(cur, &end2, 10);
-
-	return *end1 != '\0' || *end2 != '\0' || b >= a ||
-	    strcmp(written, cur) == 0;
-}
-
-void
-rc_ctx_seen(struct kube_store *written, const char *ns, const char *name,
-    const char *rv)
-{
-	const char *w = kube_store_get(written, ns, name);
-
-	if (w != NULL && rv != NULL && rc_rv_reached(w, rv))
-		kube_store_delete(written, ns, name, NULL);
-}
-
 /* True while the store has not seen our last write to this generator. */
 static bool
 rc_store_lags(struct rc *r)
 {
-	const char *w = kube_store_get(r->cx->written, r->ns, r->name);
 	const char *cur = kube_cache_object_rv(r->cx->gens, r->ns, r->name);
 
-	if (w == NULL || cur == NULL)
+	if (cur == NULL)
 		return false;
-	if (rc_rv_reached(w, cur)) {
-		kube_store_delete(r->cx->written, r->ns, r->name, NULL);
-		return false;
-	}
-	return true;
+	rc_ctx_seen(r->cx->written, r->ns, r->name, cur);
+	return kube_store_get(r->cx->written, r->ns, r->name) != NULL;
 }
 
 /* ---- status ---- */

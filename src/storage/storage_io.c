@@ -84,7 +84,7 @@ storage_fd_copy(int src, int dst, const char *src_path, struct err *e)
 	int rc = -1;
 
 	if (buf == NULL)
-		return err_set(e, "out of memory");
+		return err_set(e, "copy %s: out of memory", src_path);
 	for (;;) {
 		n = read(src, buf, STORAGE_IO_BUF);
 		if (n == 0) {
