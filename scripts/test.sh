@@ -30,7 +30,7 @@ tally() {	# tally NAME CMD...: runs CMD, adds its summary line to the totals
 	"$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-	mapfile -t -O ${#failures[@]} failures < <(grep -E '^(FAIL |\[  FAILED  \] [a-z])' "$out" | sed "s/^/$name: /")
+	mapfile -t -O ${#failures[@]} failures < <(grep -E '^(FAIL |\[  FAILED  \] [a-z])|: FAILED on ' "$out" | sed "s/^/$name: /")
 	rm -f "$out"
 	if [ -z "$line" ]; then
 		echo "$name: runner exited $rc without a summary line"

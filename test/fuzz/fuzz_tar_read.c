@@ -21,6 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_root[64];	/* <tmp>/fuzz-tar-XXXXXX/target lives here */
 
+/* At exit the scratch directory is empty (every input empties it). */
+static void
+fuzz_root_remove(void)
+{
+	(void)rmdir(fuzz_root);
+}
+
 static int
 fuzz_rm(const char *path, const struct stat *st, int type, struct FTW *f)
 {
@@ -46,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(fuzz_root, sizeof(fuzz_root), "/tmp/fuzz-tar-XXXXXX");
 		if (mkdtemp(fuzz_root) == NULL)
 			abort();
+		atexit(fuzz_root_remove);
 	}
 	snprintf(target, sizeof(target), "%s/target", fuzz_root);
 	if (mkdir(target, 0750) != 0)
