@@ -67,6 +67,7 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 cols = [("generators", "generators"), ("all_ready", "all Ready"),
         ("first_create_to_ready_s", "first create->Ready s"),
         ("last_create_to_ready_s", "last create->Ready s"),
+        ("last_create_floor_s", "its floor here s"),
         ("peak_rss_mib", "peak RSS MiB"), ("cpu_s", "CPU s"),
         ("writes_per_generator", "writes/generator"),
         ("source_downloads", "downloads"),
