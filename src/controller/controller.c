@@ -162,18 +162,20 @@ source_delete(void *data, const char *ns, const char *name, const void *p)
 /* ---- ExternalArtifacts ---- */
 
 /* Enqueues the generator ea was published for, unless the event is our own
- * write (see rc_ctx_own_write). */
+ * write (see rc_ctx_own_write); a deletion has no resourceVersion. */
 static void
 ea_touch(struct inf_slot *s, const char *ns, const char *name,
-    const struct ea_obj *ea)
+    const struct ea_obj *ea, bool deleted)
 {
 	struct ctl *c = s->c;
-	const char *rv;
+	const char *rv = NULL;
 
 	if (ea->ref_kind == NULL || strcmp(ea->ref_kind, GENERATOR_KIND) != 0 ||
 	    ea->ref_namespace == NULL || ea->ref_name == NULL)
 		return;
-	rv = kube_cache_object_rv(kube_informer_cache(c->inf[1].inf), ns, name);
+	if (!deleted)
+		rv = kube_cache_object_rv(kube_informer_cache(c->inf[1].inf),
+		    ns, name);
 	if (rc_ctx_own_write(&c->cx, ea->ref_namespace, ea->ref_name, ns, name,
 	    rv))
 		return;
@@ -201,7 +203,7 @@ ea_update(void *data, const char *ns, const char *name, const void *oldp,
 
 	source_update(data, ns, name, &a->src, &b->src);
 	if ((a->gen_uid != NULL || b->gen_uid != NULL) && ea_obj_changed(a, b))
-		ea_touch(data, ns, name, b->gen_uid != NULL ? b : a);
+		ea_touch(data, ns, name, b->gen_uid != NULL ? b : a, false);
 	ea_seen(data, ns, name);
 }
 
@@ -219,7 +221,7 @@ ea_delete(void *data, const char *ns, const char *name, const void *p)
 
 	source_delete(data, ns, name, &ea->src);
 	if (ea->gen_uid != NULL)
-		ea_touch(data, ns, name, ea);
+		ea_touch(data, ns, name, ea, true);
 	kube_store_delete(((struct inf_slot *)data)->c->cx.ea_written, ns,
 	    name, NULL);
 }

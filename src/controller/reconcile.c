@@ -22,6 +22,7 @@
 #include "controller/gen_obj.h"
 #include "controller/metrics.h"
 #include "controller/reconcile.h"
+#include "controller/run_writes.h"
 #include "controller/source_obj.h"
 #include "controller/status.h"
 #include "engine/external_artifact.h"
@@ -76,6 +77,8 @@ struct rc {
 	void (*after_fn)(struct rc *);
 	int work_rc;
 	struct err err;
+	/* its ExternalArtifact writes and the watch events meanwhile */
+	struct run_writes ea_writes;
 };
 
 static void rc_main(struct rc *r);
@@ -121,8 +124,11 @@ rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns, const char *gen_name,
 		return true;
 	}
 	TAILQ_FOREACH(r, &cx->running, link)
-		if (strcmp(r->ns, gen_ns) == 0 && strcmp(r->name, gen_name) == 0)
+		if (strcmp(r->ns, gen_ns) == 0 &&
+		    strcmp(r->name, gen_name) == 0) {
+			run_writes_seen(&r->ea_writes, ns, name, rv);
 			return true;
+		}
 	return false;
 }
 
@@ -192,6 +198,16 @@ rc_key_split(const char *key, char ns[64], char name[254])
 /* ---- the end of a run ---- */
 
 static void
+rc_log(struct rc *r, enum log_level lvl, const char *error, const char *msg)
+{
+	json_t *f = json_pack("{s:s, s:s, s:s}", "ArtifactGenerator",
+	    r->name, "namespace", r->ns, "name", r->name);
+
+	log_fields(lvl, LOGGER, error, msg, f);
+	json_decref(f);
+}
+
+static void
 rc_free_build(struct rc *r)
 {
 	for (size_t i = 0; r->recs && i < r->n_arts; i++)
@@ -229,12 +245,33 @@ rc_free_sources(struct rc *r)
 	r->obs = NULL;
 }
 
+/* An ExternalArtifact event during a successful run that none of its own
+ * writes explains: someone else changed it, maybe after the run compared
+ * it, so the generator runs again (at once, after this run). */
+static void
+rc_requeue_if_changed(struct rc *r, enum queue_result res)
+{
+	char key[QUEUE_KEY_MAX + 1];
+	struct err e;
+
+	if (res != QUEUE_SUCCESS || r->cancelled || r->cx->stopping ||
+	    !run_writes_foreign(&r->ea_writes))
+		return;
+	rc_log(r, LOG_INFO, NULL, "An ExternalArtifact was changed by someone "
+	    "else during the reconciliation; reconciling again");
+	snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
+	if (queue_add(r->cx->queue, key, &e) < 0)
+		log_msg(LOG_ERROR, LOGGER, e.msg, "cannot queue", NULL);
+}
+
 static void
 rc_finish(struct rc *r, enum queue_result res, int64_t after)
 {
 	struct rc_ctx *cx = r->cx;
 	struct err e;
 
+	rc_requeue_if_changed(r, res);
+	run_writes_free(&r->ea_writes);
 	TAILQ_REMOVE(&cx->running, r, link);
 	cx->runs++;
 	rc_free_build(r);
@@ -253,16 +290,6 @@ rc_finish_cancelled(struct rc *r)
 {
 	rc_finish(r, r->cancel_status == UV_ETIMEDOUT ? QUEUE_FAILURE :
 	    QUEUE_SUCCESS, 0);
-}
-
-static void
-rc_log(struct rc *r, enum log_level lvl, const char *error, const char *msg)
-{
-	json_t *f = json_pack("{s:s, s:s, s:s}", "ArtifactGenerator",
-	    r->name, "namespace", r->ns, "name", r->name);
-
-	log_fields(lvl, LOGGER, error, msg, f);
-	json_decref(f);
 }
 
 static void
@@ -528,6 +555,7 @@ ea_delete_done(void *data, int status, json_t *obj,
 		rc_log(r, LOG_INFO, NULL, msg);
 		if (status == KUBE_OK)
 			r->cx->writes++;
+		run_writes_ours(&r->ea_writes, inv->namespace, inv->name, NULL);
 	}
 	r->step_i++;
 	rc_delete_next(r);
@@ -1143,6 +1171,9 @@ publish_done(void *data, int status, json_t *obj, const struct kube_status *st,
 	r->cx->writes++;
 	rc_ctx_record_write(r->cx->ea_written, r->cx->eas, rec->namespace,
 	    rec->name, obj);
+	run_writes_ours(&r->ea_writes, rec->namespace, rec->name,
+	    json_string_value(json_object_get(json_object_get(obj, "metadata"),
+	    "resourceVersion")));
 	if (!status_phase && (r->work_rc & 4))
 		return publish_status(r, rec);
 	snprintf(msg, sizeof(msg), "ExternalArtifact/%s/%s reconciled with "
@@ -1322,6 +1353,9 @@ orphan_done(void *data, int status, json_t *obj, const struct kube_status *st,
 		rc_log(r, LOG_ERROR, e->msg, "Failed to delete ExternalArtifact");
 	else if (status == KUBE_OK)
 		r->cx->writes++;
+	if (status == KUBE_OK || st->code == 404)
+		run_writes_ours(&r->ea_writes, r->o->st.inv[r->orphan_i].namespace,
+		    r->o->st.inv[r->orphan_i].name, NULL);
 	r->orphan_i++;
 	rc_collect_next(r);
 }

@@ -100,12 +100,12 @@ struct rc_ctx {
 int rc_ctx_init(struct rc_ctx *cx);
 void rc_ctx_free(struct rc_ctx *cx);
 /*
- * True when an ExternalArtifact event (ns/name at resourceVersion rv,
- * published for generator gen_ns/gen_name) is our own doing: the generator's
- * reconcile is running (it is writing these), or rv is what our last write
- * of it returned (the record is consumed). Such events do not enqueue the
- * generator again. A hand edit racing our own run is caught by the next
- * interval's drift check.
+ * True when an ExternalArtifact event (ns/name at resourceVersion rv, NULL
+ * for a deletion; published for generator gen_ns/gen_name) need not
+ * enqueue the generator now: rv is what our last write of it returned (the
+ * record is consumed), or the generator's reconcile is running, which
+ * keeps the event (run_writes.h) and, when it ends, runs the generator
+ * again unless one of its own writes explains it.
  */
 bool rc_ctx_own_write(struct rc_ctx *cx, const char *gen_ns,
     const char *gen_name, const char *ns, const char *name, const char *rv);

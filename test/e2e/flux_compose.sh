@@ -130,3 +130,7 @@ wait_check "ConfigMap old, deleted in git, is pruned" 20 gone "/api/v1/namespace
 check "ConfigMap settings is untouched by a commit that does not change it" "$settings_rv" \
 	"$(cm_rv "$APPS" settings)"
 check "our controller logged no error" 0 "$(grep -c '"level":"error"' "$ct_log")"
+# Nobody but us writes the ExternalArtifacts here: every event of them during
+# a reconcile is the echo of its own writes, and none runs the generator again.
+check "our own ExternalArtifact writes never made a generator run again" 0 \
+	"$(grep -c 'changed by someone else during the reconciliation' "$ct_log")"
