@@ -1344,6 +1344,7 @@ orphan_done(void *data, int status, json_t *obj, const struct kube_status *st,
     const struct err *e)
 {
 	struct rc *r = data;
+	const struct gen_inv *inv = &r->o->st.inv[r->orphan_i];
 
 	(void)obj;
 	r->req = NULL;
@@ -1354,8 +1355,7 @@ orphan_done(void *data, int status, json_t *obj, const struct kube_status *st,
 	else if (status == KUBE_OK)
 		r->cx->writes++;
 	if (status == KUBE_OK || st->code == 404)
-		run_writes_ours(&r->ea_writes, r->o->st.inv[r->orphan_i].namespace,
-		    r->o->st.inv[r->orphan_i].name, NULL);
+		run_writes_ours(&r->ea_writes, inv->namespace, inv->name, NULL);
 	r->orphan_i++;
 	rc_collect_next(r);
 }
