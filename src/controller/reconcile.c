@@ -28,6 +28,7 @@
 #include "engine/external_artifact.h"
 #include "generator/generator_validate.h"
 #include "generator/path_pattern.h"
+#include "kube/watch.h"
 
 #define LOGGER "ArtifactGenerator"
 #define GEN_GROUP "source.extensions.fluxcd.io"
@@ -163,8 +164,7 @@ void
 rc_ctx_record_write(struct kube_store *written, const struct kube_cache *cache,
     const char *ns, const char *name, const json_t *obj)
 {
-	const char *rv = json_string_value(json_object_get(json_object_get(obj,
-	    "metadata"), "resourceVersion"));
+	const char *rv = kube_object_resource_version(obj);
 	const char *cur = kube_cache_object_rv(cache, ns, name);
 	char *d;
 
@@ -1172,8 +1172,7 @@ publish_done(void *data, int status, json_t *obj, const struct kube_status *st,
 	rc_ctx_record_write(r->cx->ea_written, r->cx->eas, rec->namespace,
 	    rec->name, obj);
 	run_writes_ours(&r->ea_writes, rec->namespace, rec->name,
-	    json_string_value(json_object_get(json_object_get(obj, "metadata"),
-	    "resourceVersion")));
+	    kube_object_resource_version(obj));
 	if (!status_phase && (r->work_rc & 4))
 		return publish_status(r, rec);
 	snprintf(msg, sizeof(msg), "ExternalArtifact/%s/%s reconciled with "

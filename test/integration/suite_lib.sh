@@ -1,6 +1,10 @@
 # Helpers shared by the plane suites that drive bin/artifact-generator with
 # kubectl (controller_smoke.sh, leader.sh): pass/fail counting, kubectl as
-# the plane's admin, bounded waits. Sourced after plane.env; not a suite.
+# the plane's admin, bounded waits. Sourced after plane.env, with ROOT set;
+# not a suite.
+
+# shellcheck source=../../scripts/plane/lib.sh
+. "$ROOT/scripts/plane/lib.sh"
 
 passed=${passed:-0}
 failed=${failed:-0}
@@ -18,8 +22,9 @@ wait_for() {
 }
 # source_repo NS: namespace NS with GitRepository "repo", Ready, whose
 # artifact (deploy/cm.yaml in a tarball) is served on loopback by a python
-# http.server from $work/www. Sets digest, port and srv_pid (the caller's
-# cleanup kills it); returns the status patch's exit status.
+# http.server from $work/www on a port no socket uses (plane_free_ports),
+# answering before the status names it. Sets digest, port and srv_pid (the
+# caller's cleanup kills it); returns the status patch's exit status.
 source_repo() {
 	local ns=$1 now
 	k create namespace "$ns" >/dev/null
@@ -27,9 +32,10 @@ source_repo() {
 	printf 'kind: ConfigMap\n' >"$work/src/deploy/cm.yaml"
 	tar -C "$work/src" -czf "$work/www/repo.tar.gz" .
 	digest="sha256:$(sha256sum "$work/www/repo.tar.gz" | cut -d' ' -f1)"
-	port=$((20000 + RANDOM % 10000))
+	port=$(plane_free_ports 1) || return 1
 	(cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1) >/dev/null 2>&1 &
 	srv_pid=$!
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/repo.tar.gz" || return 1
 	k apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
